@@ -1,0 +1,2 @@
+/** dropout-lab: tensors, autograd, neural-network layers and every dropout variant. */
+export const version = "0.1.0";
