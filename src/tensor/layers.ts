@@ -381,7 +381,8 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (p === 0) return x;
   const k = options.key ?? nextKey();
   if (!(k instanceof Key)) throw new TypeError(`dropout: key must be a Key, got ${String(k)}`);
-  const scale = mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0;
+  // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.
+  const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
   const out = new Float32Array(x.size);
   const mask = new Float32Array(x.size);
   backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, mask);
