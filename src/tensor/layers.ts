@@ -179,20 +179,25 @@ function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isM
   const arg = isMax ? new Int32Array(out.length) : null;
   const inv = 1 / (kernel * kernel);
   const d = x.data;
-  // Each output's window, clipped to the input: rows i0..i1, columns j0..j1 (exclusive ends).
-  const win = (oi: number, oj: number) => {
-    const i = oi * stride - padding;
-    const j = oj * stride - padding;
-    return [Math.max(i, 0), Math.min(i + kernel, H), Math.max(j, 0), Math.min(j + kernel, W)] as const;
+  // Window bounds clipped to the input: rows r0[oi] ≤ i < r1[oi], columns c0[oj] ≤ j < c1[oj].
+  const bounds = (n: number, size: number) => {
+    const lo = new Int32Array(n);
+    const hi = new Int32Array(n);
+    for (let q = 0; q < n; q++) {
+      lo[q] = Math.max(q * stride - padding, 0);
+      hi[q] = Math.min(q * stride - padding + kernel, size);
+    }
+    return [lo, hi] as const;
   };
+  const [r0, r1] = bounds(oh, H);
+  const [c0, c1] = bounds(ow, W);
   for (let p = 0, o = 0; p < N * C; p++) {
     const base = p * H * W;
     for (let oi = 0; oi < oh; oi++) for (let oj = 0; oj < ow; oj++, o++) {
-      const [i0, i1, j0, j1] = win(oi, oj);
       let best = -Infinity;
       let at = -1;
       let s = 0;
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) {
+      for (let i = r0[oi]!; i < r1[oi]!; i++) for (let j = c0[oj]!; j < c1[oj]!; j++) {
         const v = d[base + i * W + j]!;
         s += v;
         if (v > best || at < 0) {
@@ -207,17 +212,15 @@ function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isM
     }
   }
   return result(out, [N, C, oh, ow], op, [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = gradBuffer(x);
     if (arg) for (let o = 0; o < g.length; o++) gx[arg[o]!] += g[o]!;
     else for (let p = 0, o = 0; p < N * C; p++) {
       const base = p * H * W;
       for (let oi = 0; oi < oh; oi++) for (let oj = 0; oj < ow; oj++, o++) {
-        const [i0, i1, j0, j1] = win(oi, oj);
         const v = g[o]! * inv;
-        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) gx[base + i * W + j] += v;
+        for (let i = r0[oi]!; i < r1[oi]!; i++) for (let j = c0[oj]!; j < c1[oj]!; j++) gx[base + i * W + j] += v;
       }
     }
-    accumulate(x, gx, true);
   });
 }
 

@@ -44,6 +44,22 @@ const minRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
   for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! <= b[bi]! ? a[ai]! : b[bi]!;
 };
 
+const eqRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai] === b[bi] ? 1 : 0;
+};
+const gtRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! > b[bi]! ? 1 : 0;
+};
+const geRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! >= b[bi]! ? 1 : 0;
+};
+const ltRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! < b[bi]! ? 1 : 0;
+};
+const leRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! <= b[bi]! ? 1 : 0;
+};
+
 /** f applied over the broadcast of a (shape as) and b (shape bs) to shape `out`. */
 function broadcastRaw(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Shape, row: Row): Float32Array {
   const o = new Float32Array(sizeOf(out));
@@ -93,6 +109,38 @@ export function div(a: Operand, b: Operand): Tensor {
       accumulateTo(b, negRaw(t), s);
     }
   });
+}
+
+function compare(x: Operand, y: Operand, op: string, row: Row): Tensor {
+  const a = lift(x, op);
+  const b = lift(y, op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  return new Tensor(broadcastRaw(a.data, a.shape, b.data, b.shape, shape, row), shape);
+}
+
+/** 1 where a = b, else 0 (broadcasting; no gradient). E.g. accuracy: `eq(argmax(logits, 1), labels).mean()`. */
+export function eq(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "eq", eqRow);
+}
+
+/** 1 where a > b, else 0 (broadcasting; no gradient). */
+export function gt(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "gt", gtRow);
+}
+
+/** 1 where a ≥ b, else 0 (broadcasting; no gradient). */
+export function ge(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "ge", geRow);
+}
+
+/** 1 where a < b, else 0 (broadcasting; no gradient). */
+export function lt(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "lt", ltRow);
+}
+
+/** 1 where a ≤ b, else 0 (broadcasting; no gradient). */
+export function le(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "le", leRow);
 }
 
 /** Elementwise maximum; at ties each side gets half the gradient (as PyTorch). */
@@ -174,6 +222,11 @@ function unary(
     backward(g, t.data, out, gx);
     accumulate(t, gx, true);
   });
+}
+
+/** A copy of x with its own storage; gradients flow through. */
+export function clone(x: Tensor): Tensor {
+  return result(x.data.slice(), x.shape, "clone", [x], (g) => accumulate(x, g, false));
 }
 
 /** −x. */

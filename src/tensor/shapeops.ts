@@ -1,5 +1,5 @@
 /** Shape ops: reshape, transpose/permute, slice, concat/stack, gather/indexSelect, oneHot. */
-import { Tensor, accumulate, result, type IndexLike } from "./tensor.js";
+import { Tensor, accumulate, gradBuffer, result, type IndexLike } from "./tensor.js";
 import { broadcastShapes, checkShape, expandTo, fmt, normAxis, reduceTo, sameShape, sizeOf, stridesOf, type Shape } from "./shape.js";
 import { split3 } from "./ops.js";
 
@@ -88,9 +88,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const shape = perm.map((d) => x.shape[d]!);
   const strides = perm.map((d) => st[d]!);
   return result(strided(x.data, 0, shape, strides), shape, "permute", [x], (g) => {
-    const gx = new Float32Array(x.size);
-    strided(gx, 0, shape, strides, { values: g });
-    accumulate(x, gx, true);
+    strided(gradBuffer(x), 0, shape, strides, { values: g });
   });
 }
 
@@ -130,9 +128,7 @@ export function slice(x: Tensor, ranges: readonly SliceRange[]): Tensor {
   });
   const shape = counts;
   return result(strided(x.data, base, counts, strides), shape, "slice", [x], (g) => {
-    const gx = new Float32Array(x.size);
-    strided(gx, base, counts, strides, { values: g });
-    accumulate(x, gx, true);
+    strided(gradBuffer(x), base, counts, strides, { values: g });
   });
 }
 
@@ -162,9 +158,11 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     tensors.forEach((t, k) => {
       if (!t.requiresGrad) return;
       const w = t.shape[ax]! * inner;
-      const gt = new Float32Array(t.size);
-      for (let o = 0; o < outer; o++) gt.set(g.subarray(o * total * inner + starts[k]!, o * total * inner + starts[k]! + w), o * w);
-      accumulate(t, gt, true);
+      const gt = gradBuffer(t);
+      for (let o = 0; o < outer; o++) {
+        const from = o * total * inner + starts[k]!;
+        for (let i = 0; i < w; i++) gt[o * w + i] += g[from + i]!;
+      }
     });
   });
 }
@@ -208,7 +206,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
     }
   }
   return result(out, shape, "indexSelect", [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = gradBuffer(x);
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < m; j++) {
         const dst = (o * n + idx[j]!) * inner;
@@ -216,7 +214,6 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
         for (let i = 0; i < inner; i++) gx[dst + i] += g[src + i]!;
       }
     }
-    accumulate(x, gx, true);
   });
 }
 
@@ -246,9 +243,8 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const out = new Float32Array(idx.length);
   for (let e = 0; e < src.length; e++) out[e] = x.data[src[e]!]!;
   return result(out, shape, "gather", [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = gradBuffer(x);
     for (let e = 0; e < src.length; e++) gx[src[e]!] += g[e]!;
-    accumulate(x, gx, true);
   });
 }
 
