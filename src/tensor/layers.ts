@@ -382,6 +382,9 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (mode !== "inverted" && mode !== "classic") throw new RangeError(`dropout: unknown mode "${String(mode)}"`);
   if (!training) return mode === "classic" && p > 0 ? mul(x, 1 - p) : x;
   if (p === 0) return x;
+  if (p === 1) {
+    return result(new Float32Array(x.size), x.shape, "dropout", [x], (g) => accumulate(x, new Float32Array(g.length), true));
+  }
   const k = options.key ?? nextKey();
   if (!(k instanceof Key)) throw new TypeError(`dropout: key must be a Key, got ${String(k)}`);
   // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.

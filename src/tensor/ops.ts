@@ -425,8 +425,8 @@ export function argmax(x: Tensor, axis?: number, keepDim = false): Tensor {
 /** log Σ exp(x) over `axis`, computed as m + log Σ exp(x − m) with m the (constant) maximum. */
 export function logsumexp(x: Tensor, axis?: number | readonly number[], keepDim = false): Tensor {
   const axes = axesOf(axis, x.ndim, "logsumexp");
-  const m = max(x.detach(), axes, true);
-  for (let i = 0; i < m.size; i++) if (!Number.isFinite(m.data[i]!)) m.data[i] = 0;
+  const top = max(x.detach(), axes, true);
+  const m = new Tensor(top.data.map((v) => (Number.isFinite(v) ? v : 0)), top.shape);
   const s = add(log(sum(exp(sub(x, m)), axes, true)), m);
   return keepDim ? s : s.reshape(outShape(x.shape, axes, false));
 }

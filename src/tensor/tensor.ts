@@ -111,7 +111,7 @@ export class Tensor {
     }
     const order = topoOrder(this);
     for (const t of order) if (t._backward) t.grad = null;
-    accumulate(this, seed, false);
+    accumulate(this, seed, true);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       if (!t._backward || !t.grad) continue;
