@@ -2,6 +2,7 @@
 import { Tensor, accumulate, gradBuffer, result, type IndexLike } from "./tensor.js";
 import { broadcastShapes, checkShape, expandTo, fmt, normAxis, reduceTo, sameShape, sizeOf, stridesOf, type Shape } from "./shape.js";
 import { split3 } from "./ops.js";
+import { alloc } from "./pool.js";
 
 /** The same data in a new shape; one dimension may be −1 (inferred). Shares storage with x. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -57,7 +58,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
  */
 function strided(src: Float32Array, base: number, counts: number[], strides: number[], into?: { values: Float32Array }): Float32Array {
   const n = sizeOf(counts);
-  const out = into ? into.values : new Float32Array(n);
+  const out = into ? into.values : alloc(n);
   if (n === 0) return out;
   const nd = counts.length;
   const len = nd ? counts[nd - 1]! : 1;
@@ -145,7 +146,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const shape = [...first.shape];
   shape[ax] = tensors.reduce((s, t) => s + t.shape[ax]!, 0);
   const [outer, total, inner] = split3(shape, ax);
-  const out = new Float32Array(sizeOf(shape));
+  const out = alloc(sizeOf(shape));
   let at = 0;
   const starts = tensors.map((t) => {
     const w = t.shape[ax]! * inner;
@@ -198,7 +199,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
   const shape = [...x.shape];
   shape[ax] = idx.length;
   const m = idx.length;
-  const out = new Float32Array(sizeOf(shape));
+  const out = alloc(sizeOf(shape));
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const src = (o * n + idx[j]!) * inner;
@@ -240,7 +241,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
       coord[d] = 0;
     }
   }
-  const out = new Float32Array(idx.length);
+  const out = alloc(idx.length);
   for (let e = 0; e < src.length; e++) out[e] = x.data[src[e]!]!;
   return result(out, shape, "gather", [x], (g) => {
     const gx = gradBuffer(x);
@@ -252,7 +253,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 export function oneHot(labels: IndexLike, numClasses: number): Tensor {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   const idx = toIndices(labels, numClasses, "oneHot");
-  const out = new Float32Array(idx.length * numClasses);
+  const out = alloc(idx.length * numClasses);
   for (let i = 0; i < idx.length; i++) out[i * numClasses + idx[i]!] = 1;
   const shape = labels instanceof Tensor ? [...labels.shape, numClasses] : [idx.length, numClasses];
   return new Tensor(out, shape);

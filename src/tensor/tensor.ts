@@ -7,6 +7,7 @@ import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
 import * as ops from "./ops.js";
 import * as sh from "./shapeops.js";
 import * as ly from "./layers.js";
+import { alloc, release } from "./pool.js";
 
 /** A nested JavaScript array of numbers, as returned by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -118,6 +119,7 @@ export class Tensor {
       const g = t.grad.data;
       t.grad = null;
       t._backward(g);
+      release(g); // an intermediate's gradient is the engine's own and dead now
     }
   }
 
@@ -262,11 +264,12 @@ export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
   }
   const d = t.grad.data;
   for (let i = 0; i < d.length; i++) d[i] += g[i]!;
+  if (owned) release(g);
 }
 
 /** The grad buffer of t, created as zeros when absent, for kernels that accumulate in place. */
 export function gradBuffer(t: Tensor): Float32Array {
-  if (t.grad === null) t.grad = new Tensor(new Float32Array(t.size), t.shape);
+  if (t.grad === null) t.grad = new Tensor(alloc(t.size), t.shape);
   return t.grad.data;
 }
 
