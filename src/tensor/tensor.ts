@@ -297,19 +297,30 @@ function topoOrder(root: Tensor): Tensor[] {
 
 function format(t: Tensor): string {
   const summarize = t.size > 1000;
-  const ints = t.data.every((v) => Number.isInteger(v));
-  const num = (v: number) =>
-    Number.isFinite(v) ? (ints ? v.toFixed(0) + "." : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-4) ? v.toExponential(4) : v.toFixed(4)) : String(v);
-  const cells = Array.from(t.data, num);
-  const width = Math.max(0, ...cells.map((c) => c.length));
   const strides = t.shape.map((_, d) => sizeOf(t.shape.slice(d + 1)));
+  const indices = (d: number) => {
+    const n = t.shape[d]!;
+    return summarize && n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+  };
+  // Offsets of the values shown; only those are formatted (and decide the number style).
+  const shown: number[] = [];
+  const walk = (d: number, off: number): void => {
+    if (d === t.ndim) shown.push(off);
+    else for (const i of indices(d)) if (i >= 0) walk(d + 1, off + i * strides[d]!);
+  };
+  walk(0, 0);
+  const values = shown.map((o) => t.data[o]!);
+  const ints = values.every((v) => Number.isInteger(v));
+  const tiny = values.some((v) => Number.isFinite(v) && (Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-4)));
+  const num = (v: number) =>
+    !Number.isFinite(v) ? String(v) : ints ? v.toFixed(0) + "." : tiny ? v.toExponential(4) : v.toFixed(4);
+  const cells = new Map(shown.map((o, i) => [o, num(values[i]!)]));
+  const width = Math.max(0, ...[...cells.values()].map((c) => c.length));
   const pad = "tensor(".length;
   const build = (d: number, off: number): string => {
-    if (d === t.ndim) return cells[off]!.padStart(width);
-    const n = t.shape[d]!;
-    const idx = summarize && n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+    if (d === t.ndim) return cells.get(off)!.padStart(width);
     const sep = d === t.ndim - 1 ? ", " : "," + "\n".repeat(t.ndim - d - 1) + " ".repeat(pad + d + 1);
-    return "[" + idx.map((i) => (i < 0 ? "..." : build(d + 1, off + i * strides[d]!))).join(sep) + "]";
+    return "[" + indices(d).map((i) => (i < 0 ? "..." : build(d + 1, off + i * strides[d]!))).join(sep) + "]";
   };
   const extra = [summarize ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
   return `tensor(${build(0, 0)}${extra.length ? ", " + extra.join(", ") : ""})`;
