@@ -36,7 +36,7 @@ export function logTicks(lo: number, hi: number): { lo: number; hi: number; tick
   const a = Math.floor(Math.log10(lo));
   const b = Math.ceil(Math.log10(hi));
   const ticks: number[] = [];
-  const mult = b - a <= 2 ? [1, 2, 5] : [1];
+  const mult = b - a <= 3 ? [1, 2, 5] : [1];
   for (let k = a; k <= b; k++) for (const m of mult) ticks.push(+(m * 10 ** k).toPrecision(6));
   const inside = ticks.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
   return { lo: Math.min(lo, inside[0] ?? lo), hi: Math.max(hi, inside[inside.length - 1] ?? hi), ticks: inside };
@@ -54,7 +54,7 @@ export function log(d0: number, d1: number, r0: number, r1: number): Scale {
   return (v) => (v > 0 ? s(Math.log10(v)) : NaN);
 }
 
-/** Short human form: 0.0123, 1.5e-5, 12.3k is not used (values stay exact enough to read). */
+/** Short human form: up to `digits` significant digits; exponent form for very small or large values. */
 export function fmt(v: number, digits = 4): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return "0";

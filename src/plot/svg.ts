@@ -46,6 +46,28 @@ export function pathData(xs: ArrayLike<number>, ys: ArrayLike<number>): string {
   return d;
 }
 
+/** Like `pathData` but with relative moves ("l"), computed from rounded absolute positions so no error
+ * accumulates: shorter for long, dense curves. */
+export function pathDataRel(xs: ArrayLike<number>, ys: ArrayLike<number>): string {
+  const num = (tenths: number) => {
+    const s = (tenths / 10).toString();
+    return s.startsWith("0.") ? s.slice(1) : s.startsWith("-0.") ? "-" + s.slice(2) : s;
+  };
+  let d = "";
+  let px = 0, py = 0, pen = false;
+  for (let i = 0; i < xs.length; i++) {
+    if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) { pen = false; continue; }
+    const X = Math.round(xs[i] * 10), Y = Math.round(ys[i] * 10);
+    if (!pen) d += `M${num(X)} ${num(Y)}l`;
+    else {
+      const a = num(X - px), b = num(Y - py);
+      d += (d.endsWith("l") || a.startsWith("-") ? "" : " ") + a + (b.startsWith("-") ? "" : " ") + b;
+    }
+    px = X; py = Y; pen = true;
+  }
+  return d.replace(/l(?=M|$)/g, "");
+}
+
 export const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
 /** The root element: an explicit background so the plot reads the same in light and dark themes. */
