@@ -53,7 +53,14 @@ export function cellSize(l: HeatmapLayout, rows: number, cols: number, gridRows:
   return [cw, ch];
 }
 
-export function renderHeatmap(tiles: Tile[], l: HeatmapLayout): Raster {
+/** The drawn image and where each tile's cell (0, 0) starts, so callers can locate cells. */
+export interface HeatmapImage {
+  img: Raster;
+  origins: [number, number][];
+  cell: [number, number];
+}
+
+export function renderHeatmap(tiles: Tile[], l: HeatmapLayout): HeatmapImage {
   if (!tiles.length) throw new Error("nothing to draw");
   const rows = Math.max(...tiles.map((t) => t.rows));
   const cols = Math.max(...tiles.map((t) => t.cols));
@@ -94,9 +101,11 @@ export function renderHeatmap(tiles: Tile[], l: HeatmapLayout): Raster {
   if (l.yLabel) img.text(pad, top + Math.max(0, (gridH - textWidth(l.yLabel, S)) / 2), l.yLabel, ink, S, true);
   if (l.xLabel) img.text(left + Math.max(0, (gridW - textWidth(l.xLabel, S)) / 2), top + gridH + 8, l.xLabel, ink, S);
 
+  const origins: [number, number][] = [];
   tiles.forEach((t, i) => {
     const ox = left + (i % gridCols) * (cellW + gap) + tickW;
     const oy = top + Math.floor(i / gridCols) * (cellH + gap) + capH;
+    origins.push([ox, oy]);
     if (t.caption) img.text(ox, oy - capH, t.caption, ink, S);
     const lo = t.lo ?? (c.kind === "continuous" ? c.lo : 0);
     const hi = t.hi ?? (c.kind === "continuous" ? c.hi : 1);
@@ -139,5 +148,5 @@ export function renderHeatmap(tiles: Tile[], l: HeatmapLayout): Raster {
     img.frame(bx, top + LINE + 8, 14, LINE, axis);
     img.text(bx + 20, top + LINE + 8, c.droppedLabel, ink, S);
   }
-  return img;
+  return { img, origins, cell: [cw, ch] };
 }

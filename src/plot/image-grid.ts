@@ -85,7 +85,7 @@ export class ImageGrid extends Display {
         ...(perTile ? (map === "diverging" ? { loLabel: "-max", hiLabel: "+max" } : { loLabel: "min", hiLabel: "max" }) : {}),
       },
     });
-    return (this.cached = img.png());
+    return (this.cached = img.img.png());
   }
 
   [DISPLAY](): MimeBundle {

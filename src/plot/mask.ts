@@ -73,6 +73,7 @@ export class MaskHeatmap extends Display {
   private readonly tiles: Tile[];
   private readonly summary: string;
   private cached?: Uint8Array;
+  private layout?: { origins: [number, number][]; cell: [number, number] };
 
   constructor(mask: ArrayInput | RnnMasks, private readonly options: MaskHeatmapOptions = {}) {
     super();
@@ -157,7 +158,19 @@ export class MaskHeatmap extends Display {
       maxCell: conv ? 8 : 24,
       colour: this.colour(),
     });
-    return (this.cached = img.png());
+    this.layout = { origins: img.origins, cell: img.cell };
+    return (this.cached = img.img.png());
+  }
+
+  /** Pixel centre, in the PNG, of mask entry (row, col) of a tile (tile 1 is `c` for RNN masks; conv tiles
+   * run sample-major, channel-minor). */
+  cellCenter(row: number, col: number, tile = 0): [number, number] {
+    this.png();
+    const { origins, cell } = this.layout!;
+    const t = this.tiles[tile];
+    if (!t || row < 0 || col < 0 || row >= t.rows || col >= t.cols) throw new Error(`cellCenter: no cell (${row}, ${col}) in tile ${tile}`);
+    const [ox, oy] = origins[tile];
+    return [ox + col * cell[0] + Math.floor(cell[0] / 2), oy + row * cell[1] + Math.floor(cell[1] / 2)];
   }
 
   [DISPLAY](): MimeBundle {

@@ -48,7 +48,7 @@ export class TensorView extends Display {
       maxWidth: 640, maxHeight: 400, maxCell: 24,
       colour: signed ? { kind: "continuous", map: "diverging", lo: -m, hi: m } : { kind: "continuous", map: "viridis", lo: s.min, hi: s.max },
     });
-    return (this.cached = img.png());
+    return (this.cached = img.img.png());
   }
 
   [DISPLAY](): MimeBundle {

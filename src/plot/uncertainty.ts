@@ -56,7 +56,7 @@ export class UncertaintyPlot extends Display {
     const o = this.o;
     const n = this.mean.length, K = this.mean[0]?.length ?? 0;
     const cols = Math.min(n, o.columns ?? 3), rows = Math.ceil(n / cols);
-    const pw = Math.max(160, K * 22), ph = 150, left = 70, top = o.title ? 50 : 24, gapX = 70, gapY = 80;
+    const pw = Math.max(160, K * 22), ph = 150, left = 70, top = o.title ? 64 : 24, gapX = 70, gapY = 80;
     const hi = Math.max(1, ...this.mean.flatMap((r, i) => r.map((v, k) => v + this.std[i][k])).filter(Number.isFinite));
     const body: string[] = [];
     if (o.title) body.push(text(left, 26, o.title, { "font-size": 16, "font-weight": "bold", class: "title" }));
