@@ -80,7 +80,10 @@ export class UncertaintyPlot extends Display {
           text(x, b.y + b.h + 15, this.name(k), { "text-anchor": "middle", "font-size": 11, fill: "#444" })));
       });
     });
-    return svgDoc(left + cols * (pw + gapX), top + rows * (ph + gapY) - 30, body, o.title ?? "predictive uncertainty");
+    const key = `bars: predictive mean; whiskers: ±1 std${o.labels ? "; orange: true class" : ""}`;
+    const height = top + rows * (ph + gapY) - 30;
+    body.push(text(left, height - 8, key, { "font-size": 11, fill: "#444", class: "key" }));
+    return svgDoc(left + cols * (pw + gapX), height + 6, body, o.title ?? "predictive uncertainty");
   }
 
   [DISPLAY](): MimeBundle {
