@@ -199,7 +199,9 @@ export class LossPlot extends Display {
         if (!p.curves.some((c) => c.y.some((v) => v > 0))) throw new Error(`lossPlot: logY needs positive ${p.label} values`);
       }
     }
-    const head = `${o.title ? o.title + ": " : ""}${this.panels.map((p) => p.label).join(" and ")} over ${axis === "step" ? "steps" : "epochs"}`;
+    const what = this.panels[0].metric === "value"
+      ? `${runs.length} series` : `${this.panels.map((p) => p.label).join(" and ")} over ${axis === "step" ? "steps" : "epochs"}`;
+    const head = `${o.title ? o.title + ": " : ""}${what}`;
     this.summary = [head, ...lines].join("\n");
   }
 

@@ -19,6 +19,10 @@ export interface MaskHeatmapOptions {
   /** Conv masks [N, C, H, W]: samples and channels shown at most (default 8 and 16). */
   maxSamples?: number;
   maxChannels?: number;
+  /** 2-D and RNN masks: rows and columns drawn at most (default 512 and 1024); the text summary always
+   * covers the whole mask. */
+  maxRows?: number;
+  maxCols?: number;
   /** RNN masks given as [T, B, U]: the batch element shown (default 0). */
   batchIndex?: number;
   /** Pixel budget of the image area (default 900 × 420). */
@@ -35,9 +39,9 @@ function isRnn(x: unknown): x is RnnMasks {
   return typeof x === "object" && x !== null && !Array.isArray(x) && "h" in x && "c" in x;
 }
 
-function matrixTile(d: Dense, caption?: string): Tile {
+function matrixTile(d: Dense, o: MaskHeatmapOptions, caption?: string): Tile {
   const cols = d.shape[1];
-  return { rows: d.shape[0], cols, at: (r, c) => d.data[r * cols + c], caption };
+  return { rows: Math.min(d.shape[0], o.maxRows ?? 512), cols: Math.min(cols, o.maxCols ?? 1024), at: (r, c) => d.data[r * cols + c], caption };
 }
 
 /** [T, U] or the `batchIndex` slice of [T, B, U]. */
@@ -74,6 +78,8 @@ export class MaskHeatmap extends Display {
   private readonly summary: string;
   private cached?: Uint8Array;
   private layout?: { origins: [number, number][]; cell: [number, number] };
+  /** Conv masks: a grid of channel images rather than one or two matrices. */
+  private readonly grid: boolean;
 
   constructor(mask: ArrayInput | RnnMasks, private readonly options: MaskHeatmapOptions = {}) {
     super();
@@ -83,9 +89,11 @@ export class MaskHeatmap extends Display {
     if (isRnn(mask)) {
       const h = timeByUnits(mask.h, o.batchIndex ?? 0, "mask.h");
       const c = timeByUnits(mask.c, o.batchIndex ?? 0, "mask.c");
+      if (h.shape.join() !== c.shape.join()) throw new Error(`mask: h [${h.shape.join(", ")}] and c [${c.shape.join(", ")}] differ in shape`);
       this.kind = o.kind ?? "rnn";
+      this.grid = false;
       this.shape = h.shape;
-      this.tiles = [matrixTile(h, "h"), matrixTile(c, "c")];
+      this.tiles = [matrixTile(h, o, "h"), matrixTile(c, o, "c")];
       values = [h.data, c.data];
     } else {
       const d = toDense(mask, "mask");
@@ -93,9 +101,11 @@ export class MaskHeatmap extends Display {
       this.shape = d.shape;
       if (d.shape.length === 2) {
         this.kind = o.kind ?? "dense";
-        this.tiles = [matrixTile(d)];
+        this.grid = false;
+        this.tiles = [matrixTile(d, o)];
       } else {
         this.kind = o.kind ?? "conv";
+        this.grid = true;
         const [N, C, H, W] = d.shape.length === 4 ? d.shape : [1, ...d.shape];
         const n = Math.min(N, o.maxSamples ?? 8), ch = Math.min(C, o.maxChannels ?? 16);
         if (n < N || ch < C) note = ` (showing samples 0..${n - 1} of ${N}, channels 0..${ch - 1} of ${C})`;
@@ -108,6 +118,10 @@ export class MaskHeatmap extends Display {
         }
       }
       values = [d.data];
+    }
+    const t0 = this.tiles[0];
+    if (!this.grid && (t0.rows < this.shape[0] || t0.cols < this.shape[1])) {
+      note = ` (showing rows 0..${t0.rows - 1} of ${this.shape[0]}, columns 0..${t0.cols - 1} of ${this.shape[1]})`;
     }
     const st = values.map(stats);
     const count = st.reduce((a, s) => a + s.count, 0);
@@ -144,7 +158,7 @@ export class MaskHeatmap extends Display {
       dense: ["units", "batch"], conv: ["channels", "samples"], rnn: ["units", "time step"], weights: ["inputs", "outputs"],
     };
     const [x, y] = labels[this.kind];
-    const conv = this.tiles.length > 1 && this.kind !== "rnn";
+    const conv = this.grid;
     const gridCols = conv ? Math.min(this.shape.length === 4 ? this.shape[1] : this.shape[0], o.maxChannels ?? 16) : this.tiles.length;
     const img = renderHeatmap(this.tiles, {
       title: o.title,

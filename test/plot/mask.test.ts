@@ -54,6 +54,17 @@ describe("maskHeatmap", () => {
     expect(decodePng(m.png()).width).toBeLessThan(1200);
   });
 
+  it("draws at most maxRows × maxCols of a huge mask, saying so, but counts all of it", () => {
+    const data = new Float32Array(600 * 2000);
+    data.fill(1, 0, 1000); // 1000 kept units in row 0
+    const m = maskHeatmap({ shape: [600, 2000], data });
+    expect(m.toString()).toBe("dense mask [600, 2000]: kept 0.1% (1000 of 1200000), dropped 99.9% (showing rows 0..511 of 600, columns 0..1023 of 2000)");
+    const d = decodePng(m.png(), [m.cellCenter(0, 999), m.cellCenter(0, 1000)]);
+    expect(d.at).toEqual([KEPT, DROPPED]);
+    expect(d.width).toBeLessThan(1300);
+    expect(() => m.cellCenter(0, 1024)).toThrow(/no cell/);
+  });
+
   it("puts RNN h and c masks side by side", () => {
     const T = 12, U = 30;
     const h = { shape: [T, U], data: bernoulliMask(T, U, 0.7, 2) };
@@ -66,6 +77,7 @@ describe("maskHeatmap", () => {
     const d = decodePng(m.png(), [m.cellCenter(Math.floor(hk / U), hk % U, 0), m.cellCenter(Math.floor(hk / U), hk % U, 1)]);
     expect(d.at).toEqual([KEPT, DROPPED]);
     expect(m.toString()).toContain("rnn mask h and c [12, 30]");
+    expect(() => maskHeatmap({ h, c: { shape: [12, 29], data: new Float32Array(12 * 29) } })).toThrow(/differ in shape/);
   });
 
   it("takes one batch element of [T, B, U] RNN masks", () => {
