@@ -39,7 +39,7 @@ export interface HeatmapLayout {
 const TEXT: RGB = [34, 34, 34];
 const AXIS: RGB = [120, 120, 120];
 const MISSING: RGB = [204, 204, 204];
-const LEVELS = 128;
+const LEVELS = 64;
 const S = 2; // font scale
 const LINE = GLYPH_H * S;
 

@@ -289,7 +289,8 @@ export class LossPlot extends Display {
     for (const p of this.panels) for (const c of p.curves) {
       if (!seen.has(c.label)) { seen.add(c.label); out.push({ text: c.label, color: c.color, dash: c.dash }); }
     }
-    if (this.panels.some((p) => p.best.length)) out.push({ text: "best (min val loss)", color: "#555", marker: true });
+    const bests = this.panels.flatMap((p) => p.best);
+    if (bests.length) out.push({ text: "best (min val loss)", color: bests.length === 1 ? bests[0].color : "#555", marker: true });
     return out;
   }
 
