@@ -31,9 +31,5 @@ export function colormapTable(name: ColormapName, n: number): RGB[] {
   return Array.from({ length: n }, (_, i) => colormap(name, n === 1 ? 0.5 : i / (n - 1)));
 }
 
-export function cssColor(c: RGB): string {
-  return "#" + c.map((v) => v.toString(16).padStart(2, "0")).join("");
-}
-
 /** Okabe–Ito: distinguishable under colour-blindness, legible on white. */
 export const SERIES_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"];

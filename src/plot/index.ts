@@ -1,7 +1,7 @@
 /** Rich display for notebooks: every object returns a mime bundle under `Symbol.for("Jupyter.display")`. */
 export { DISPLAY, Display, type Displayable, type MimeBundle } from "./display.js";
 export type { ArrayInput, ArrayLike2D, Nested } from "./input.js";
-export { colormap, colormapTable, cssColor, type ColormapName, type RGB } from "./colormap.js";
+export { colormap, colormapTable, type ColormapName, type RGB } from "./colormap.js";
 export { crc32, encodeIndexedPng } from "./png.js";
 export { minMaxDownsample, ema, type Points } from "./downsample.js";
 export { escapeXml } from "./svg.js";

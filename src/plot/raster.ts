@@ -1,6 +1,6 @@
 /** An indexed-colour canvas: rectangles, nearest-neighbour cell blocks and bitmap-font text, then PNG. */
 import type { RGB } from "./colormap.js";
-import { ADVANCE, glyph, textWidth } from "./font.js";
+import { ADVANCE, GLYPH_W, glyph, textWidth } from "./font.js";
 import { encodeIndexedPng } from "./png.js";
 
 export class Raster {
@@ -51,8 +51,8 @@ export class Raster {
     chars.forEach((ch, k) => {
       const rows = glyph(ch);
       for (let r = 0; r < rows.length; r++) {
-        for (let c = 0; c < 5; c++) {
-          if (!((rows[r] >> (4 - c)) & 1)) continue;
+        for (let c = 0; c < GLYPH_W; c++) {
+          if (!((rows[r] >> (GLYPH_W - 1 - c)) & 1)) continue;
           const u = (k * ADVANCE + c) * scale; // along the text
           const v = r * scale; // across the text
           if (vertical) this.fill(x + v, y + len - u - scale, scale, scale, idx);

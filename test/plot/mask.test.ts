@@ -27,6 +27,14 @@ describe("maskHeatmap", () => {
     expect(d.at[0]).not.toEqual(d.at[1]);
   });
 
+  it("keeps a graded 100 × 800 mask (Gaussian multipliers) under 60 KB too", () => {
+    const rnd = lcg(11);
+    const data = Float32Array.from({ length: 80_000 }, () => 1 + Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd()));
+    const m = maskHeatmap({ shape: [100, 800], data });
+    expect(m.graded).toBe(true);
+    expect(m.png().length).toBeLessThan(60_000);
+  });
+
   it("reports the kept fraction and shape in text/plain", () => {
     const data = [[1, 0, 1, 1], [0, 0, 1, 1]];
     const m = maskHeatmap(data);
