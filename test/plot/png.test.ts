@@ -17,7 +17,8 @@ describe("PNG encoder", () => {
       const pts: [number, number][] = [];
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) pts.push([x, y]);
       const d = decodePng(encodeIndexedPng(w, h, px, palette), pts);
-      expect([d.width, d.height, d.mode]).toEqual([w, h, "P"]);
+      expect([d.width, d.height, d.colorType]).toEqual([w, h, 3]);
+      expect(d.bitDepth).toBe(colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8);
       expect(d.at).toEqual(Array.from(px, (i) => palette[i]));
     });
   }

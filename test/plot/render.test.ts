@@ -5,28 +5,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { lossPlot, maskHeatmap } from "../../src/plot/index.js";
 import { DROPPED, KEPT } from "../../src/plot/mask.js";
-import { bundleOf, lcg } from "./helpers.js";
+import { bundleOf, decodePng, lcg } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const NBCONVERT = "/usr/bin/jupyter-nbconvert";
 const ready = existsSync(CHROMIUM) && existsSync(NBCONVERT);
-
-/** Pixels of the screenshot close to each colour (max channel difference ≤ tol). */
-function countColours(png: string, colours: [number, number, number][], tol: number): number[] {
-  const script = `
-import sys, json
-from PIL import Image
-cs, tol = json.loads(sys.argv[2]), int(sys.argv[3])
-im = Image.open(sys.argv[1]).convert("RGB")
-n = [0] * len(cs)
-for p in im.getdata():
-    for i, c in enumerate(cs):
-        if max(abs(p[0] - c[0]), abs(p[1] - c[1]), abs(p[2] - c[2])) <= tol:
-            n[i] += 1
-print(json.dumps(n))
-`;
-  return JSON.parse(execFileSync("/usr/bin/python3", ["-c", script, png, JSON.stringify(colours), String(tol)]).toString());
-}
 
 describe.skipIf(!ready)("bundles in a notebook rendered by nbconvert and chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "plot-render-"));
@@ -61,8 +44,8 @@ describe.skipIf(!ready)("bundles in a notebook rendered by nbconvert and chromiu
     expect(html).toMatch(/<img src="plots_files\/[^"]+\.png"/);
     const shot = join(dir, "shot.png");
     execFileSync(CHROMIUM, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
-      "--window-size=1400,1600", `--screenshot=${shot}`, `file://${join(dir, "plots.html")}`], { stdio: "pipe", timeout: 60_000 });
-    const [train, val, kept, dropped] = countColours(shot, [[0, 114, 178], [213, 94, 0], KEPT, DROPPED], 40);
+      "--window-size=1200,900", `--screenshot=${shot}`, `file://${join(dir, "plots.html")}`], { stdio: "pipe", timeout: 60_000 });
+    const [train, val, kept, dropped] = decodePng(shot, [], [[0, 114, 178], [213, 94, 0], KEPT, DROPPED], 40).near;
     expect(train).toBeGreaterThan(300); // the train curve's blue
     expect(val).toBeGreaterThan(300); // the val curve's orange
     const kept0 = mask.filter((v) => v !== 0).length;
