@@ -12,11 +12,15 @@ export interface Displayable {
   [DISPLAY](): MimeBundle;
 }
 
-/** Base for every plot object: `toString()` gives the plain-text form. */
+/** Base for every plot object: `toString()` (and Node's `util.inspect`, so consoles and REPLs) give the
+ * plain-text form. */
 export abstract class Display implements Displayable {
   abstract [DISPLAY](): MimeBundle;
   toString(): string {
     return this[DISPLAY]()["text/plain"];
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 }
 

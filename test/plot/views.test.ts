@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { histogram, imageGrid, modelSummary, resultsTable, tensorView, uncertaintyPlot, colormap } from "../../src/plot/index.js";
 import { glyph, textWidth } from "../../src/plot/font.js";
@@ -76,6 +77,7 @@ describe("tensorView", () => {
     expect(v["text/plain"]).toContain("Tensor int32 [10]");
     expect(v["text/plain"]).toContain("[0, 0, 0, …, 0, 0, 0]");
     expect(v["image/png"]).toBeUndefined();
+    expect(inspect(t)).toBe(b["text/plain"]); // consoles print the summary, not the object's insides
   });
 });
 
