@@ -3,6 +3,7 @@ import { frame, makeAxis, type Box } from "./chart.js";
 import { SERIES_COLORS } from "./colormap.js";
 import { Display, DISPLAY, type MimeBundle } from "./display.js";
 import { ema, minMaxDownsample } from "./downsample.js";
+import { stats } from "./input.js";
 import { fmt } from "./scale.js";
 import { el, escapeXml, pathDataRel, svgDoc, text } from "./svg.js";
 
@@ -130,6 +131,8 @@ export class LossPlot extends Display {
   private readonly panels: Panel[];
   private readonly o: Required<Pick<LossPlotOptions, "width" | "panelHeight">> & LossPlotOptions;
   private readonly summary: string;
+  /** Plain series rather than histories. */
+  private readonly plain: boolean;
 
   constructor(input: LossPlotInput, options: LossPlotOptions = {}) {
     super();
@@ -138,7 +141,8 @@ export class LossPlot extends Display {
     const axis = o.axis ?? "epoch";
     const runs = runsOf(input, o.name ?? "");
     const lines: string[] = [];
-    if (isSeries(runs[0])) {
+    this.plain = isSeries(runs[0]);
+    if (this.plain) {
       const series = runs as Series[];
       const curves = series.map((s, i) => ({
         label: s.name, run: s.name, split: "" as const, color: SERIES_COLORS[i % SERIES_COLORS.length],
@@ -149,8 +153,8 @@ export class LossPlot extends Display {
       }
       this.panels = [{ metric: "value", label: o.yLabel ?? "value", log: !!o.logY, curves, best: [] }];
       for (const c of curves) {
-        const fin = c.y.filter(Number.isFinite);
-        lines.push(`  ${c.label}: ${c.y.length} points, last ${fmt(c.y[c.y.length - 1])}, min ${fmt(Math.min(...fin))}, max ${fmt(Math.max(...fin))}`);
+        const st = stats(c.y);
+        lines.push(`  ${c.label}: ${c.y.length} points, last ${fmt(c.y[c.y.length - 1])}, min ${fmt(st.min)}, max ${fmt(st.max)}`);
       }
     } else {
       const named = runs as NamedRun[];
@@ -199,7 +203,7 @@ export class LossPlot extends Display {
         if (!p.curves.some((c) => c.y.some((v) => v > 0))) throw new Error(`lossPlot: logY needs positive ${p.label} values`);
       }
     }
-    const what = this.panels[0].metric === "value"
+    const what = this.plain
       ? `${runs.length} series` : `${this.panels.map((p) => p.label).join(" and ")} over ${axis === "step" ? "steps" : "epochs"}`;
     const head = `${o.title ? o.title + ": " : ""}${what}`;
     this.summary = [head, ...lines].join("\n");
@@ -228,7 +232,7 @@ export class LossPlot extends Display {
   }
 
   private xLabel(): string {
-    return this.o.xLabel ?? (this.panels[0].metric === "value" ? "x" : this.o.axis === "step" ? "step" : "epoch");
+    return this.o.xLabel ?? (this.plain ? "x" : this.o.axis === "step" ? "step" : "epoch");
   }
 
   /** The static SVG chart. */
@@ -246,7 +250,7 @@ export class LossPlot extends Display {
     this.panels.forEach((p, i) => {
       const b: Box = { x: left, y: top + i * (H + panelGap), w: W, h: H };
       const r = this.ranges(p);
-      const xa = makeAxis(r.x0, r.x1, b.x, b.x + b.w, this.panels[0].metric === "value" ? "linear" : "int");
+      const xa = makeAxis(r.x0, r.x1, b.x, b.x + b.w, this.plain ? "linear" : "int");
       const ya = makeAxis(r.y0, r.y1, b.y + b.h, b.y, p.log ? "log" : "linear");
       body.push(...frame(b, xa, ya, { x: this.xLabel(), y: p.label + (p.log ? " (log)" : "") }));
       const clip = `clip${i}`;
