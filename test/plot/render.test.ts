@@ -9,9 +9,11 @@ import { bundleOf, decodePng, lcg } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const NBCONVERT = "/usr/bin/jupyter-nbconvert";
-const ready = existsSync(CHROMIUM) && existsSync(NBCONVERT);
+for (const tool of [CHROMIUM, NBCONVERT]) {
+  if (!existsSync(tool)) throw new Error(`${tool} is missing: run \`npm run setup\` (Debian's chromium and jupyter-nbconvert)`);
+}
 
-describe.skipIf(!ready)("bundles in a notebook rendered by nbconvert and chromium", () => {
+describe("bundles in a notebook rendered by nbconvert and chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "plot-render-"));
   afterAll(() => { if (!process.env.KEEP_RENDER) rmSync(dir, { recursive: true, force: true }); });
 
