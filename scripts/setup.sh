@@ -4,7 +4,7 @@
 # and golden numbers), then the npm dependencies (whose `prepare` builds the TypeScript and WebAssembly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debs=(jupyter-client jupyter-server jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test python3-numpy python3-torch)
+debs=(jupyter-client jupyter-server jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test python3-numpy python3-torch chromium)
 missing=()
 for d in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || missing+=("$d")

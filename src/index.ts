@@ -8,3 +8,4 @@ export const version = "0.1.0";
 export * from "./tensor/index.js";
 export * as random from "./random/index.js";
 export { Key, key, split, foldIn, manualSeed, nextKey } from "./random/keys.js";
+export * as plot from "./plot/index.js";
