@@ -9,3 +9,4 @@ export * from "./tensor/index.js";
 export * as random from "./random/index.js";
 export { Key, key, split, foldIn, manualSeed, nextKey } from "./random/keys.js";
 export * as plot from "./plot/index.js";
+export * as data from "./data/index.js";
