@@ -23,7 +23,7 @@ export interface LabeledDataset extends Dataset {
 }
 
 /** Number of samples (first dimension of `x`); throws when `x` and `y` disagree. */
-export function length(ds: Dataset): number {
+export function numSamples(ds: Dataset): number {
   const n = ds.x.shape[0];
   if (n === undefined || ds.y.shape[0] !== n) {
     throw new RangeError(`dataset: x has shape [${ds.x.shape}] and y [${ds.y.shape}]; need the same first dimension`);
@@ -46,7 +46,7 @@ export function takeRows(t: Tensor, indices: ArrayLike<number>): Tensor {
 
 /** The samples `indices` of a dataset, in that order; other fields (name, classes, …) are kept. */
 export function subset<D extends Dataset>(ds: D, indices: ArrayLike<number>): D {
-  length(ds);
+  numSamples(ds);
   const out: Dataset & { labels?: Int32Array } = { ...ds, x: takeRows(ds.x, indices), y: takeRows(ds.y, indices) };
   const labels = (ds as Partial<LabeledDataset>).labels;
   if (labels) out.labels = Int32Array.from(indices, (i) => labels[i]!);
@@ -55,7 +55,7 @@ export function subset<D extends Dataset>(ds: D, indices: ArrayLike<number>): D 
 
 /** The first `n` samples (all when `n` is undefined or larger). */
 export function head<D extends Dataset>(ds: D, n?: number): D {
-  const total = length(ds);
+  const total = numSamples(ds);
   if (n === undefined || n >= total) return ds;
   if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`limit must be a non-negative integer, got ${n}`);
   return subset(ds, Int32Array.from({ length: n }, (_, i) => i));
@@ -71,7 +71,7 @@ export interface TrainValSplitOptions {
 
 /** Splits a dataset at random (by key) into training and validation parts; each keeps the original order. */
 export function trainValSplit<D extends Dataset>(ds: D, options: TrainValSplitOptions): { train: D; val: D } {
-  const n = length(ds);
+  const n = numSamples(ds);
   const { valSize, key } = options;
   const v = valSize > 0 && valSize < 1 ? Math.round(valSize * n) : valSize;
   if (!(Number.isInteger(v) && v >= 1 && v < n)) {
@@ -116,7 +116,7 @@ export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch, v
   if (shuffle !== false && !(shuffle instanceof Key)) {
     throw new TypeError("batches: shuffle must be a Key or false");
   }
-  const n = length(ds);
+  const n = numSamples(ds);
   const order = epochOrder(n, shuffle, epoch);
   const end = dropLast ? n - (n % batchSize) : n;
   for (let s = 0; s < end; s += batchSize) {

@@ -5,7 +5,7 @@
 export { DataError } from "./errors.js";
 export { readIdx, parseIdx, encodeIdx, type IdxArray, type IdxType } from "./idx-reader.js";
 export {
-  length,
+  numSamples,
   takeRows,
   subset,
   head,
