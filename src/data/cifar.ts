@@ -54,7 +54,7 @@ export function cifar10Binary(source: string | readonly string[], options: Cifar
     }
     for (let r = 0; r < bytes.length / RECORD; r++) {
       const label = bytes[r * RECORD]!;
-      if (label > 9) throw new DataError(file, `record ${count(r)} has label byte ${label}, not a class id 0–9`);
+      if (label > 9) throw new DataError(file, `has label byte ${label} in record ${count(r)}, not a class id 0–9`);
     }
     parts.push(bytes);
     total += bytes.length / RECORD;

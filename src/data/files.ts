@@ -20,6 +20,6 @@ export function gunzipIfGzip(bytes: Uint8Array, file: string): Uint8Array {
   try {
     return gunzipSync(bytes);
   } catch (e) {
-    throw new DataError(file, `bad gzip data (${(e as Error).message})`);
+    throw new DataError(file, `holds bad gzip data (${(e as Error).message})`);
   }
 }

@@ -39,12 +39,12 @@ export function parseIdx(raw: Uint8Array, file: string): IdxArray {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataError(file, `bad IDX magic 0x${magic.toString(16).padStart(8, "0")} (the first two bytes must be zero)`);
+    throw new DataError(file, `has bad IDX magic 0x${magic.toString(16).padStart(8, "0")} (the first two bytes must be zero)`);
   }
   const type = BY_CODE.get(bytes[2]!);
-  if (type === undefined) throw new DataError(file, `unknown IDX element type 0x${bytes[2]!.toString(16).padStart(2, "0")}`);
+  if (type === undefined) throw new DataError(file, `has unknown IDX element type 0x${bytes[2]!.toString(16).padStart(2, "0")}`);
   const ndim = bytes[3]!;
-  if (ndim === 0) throw new DataError(file, "IDX header declares 0 dimensions");
+  if (ndim === 0) throw new DataError(file, "has an IDX header of 0 dimensions");
   const header = 4 + 4 * ndim;
   if (bytes.length < header) {
     throw new DataError(file, `is ${count(bytes.length)} bytes, too short for an IDX header of ${ndim} dimensions (${header} bytes)`);

@@ -55,7 +55,7 @@ export function mnistDir(): string {
 /** The file `base` or `base.gz` in `dir`. */
 function idxFile(dir: string, base: string): string {
   for (const f of [join(dir, base), join(dir, base + ".gz")]) if (existsSync(f)) return f;
-  throw new DataError(join(dir, base), "not found (nor with .gz)");
+  throw new DataError(join(dir, base), "is missing (also with .gz)");
 }
 
 /** MNIST handwritten digits. */
@@ -81,10 +81,10 @@ function load(name: string, dir: string, classes: readonly string[], mean: numbe
   const images = readIdx(idxFile(dir, `${prefix}-images-idx3-ubyte`));
   const labels = readIdx(idxFile(dir, `${prefix}-labels-idx1-ubyte`));
   if (images.type !== "uint8" || images.dims.length !== 3) {
-    throw new DataError(images.file, `expected uint8 images of 3 dimensions, got ${images.type} ${images.dims.join("×")}`);
+    throw new DataError(images.file, `holds ${images.type} ${images.dims.join("×")}, not uint8 images of 3 dimensions`);
   }
   if (labels.type !== "uint8" || labels.dims.length !== 1) {
-    throw new DataError(labels.file, `expected uint8 labels of 1 dimension, got ${labels.type} ${labels.dims.join("×")}`);
+    throw new DataError(labels.file, `holds ${labels.type} ${labels.dims.join("×")}, not uint8 labels of 1 dimension`);
   }
   const [n, h, w] = images.dims as [number, number, number];
   if (labels.dims[0] !== n) {
@@ -99,7 +99,7 @@ function load(name: string, dir: string, classes: readonly string[], mean: numbe
   const ids = new Int32Array(m);
   for (let i = 0; i < m; i++) {
     const c = labels.data[i]!;
-    if (c >= classes.length) throw new DataError(labels.file, `label ${c} at index ${count(i)} is not a class id 0–${classes.length - 1}`);
+    if (c >= classes.length) throw new DataError(labels.file, `has label ${c} at index ${count(i)}, not a class id 0–${classes.length - 1}`);
     ids[i] = c;
   }
   return {

@@ -31,7 +31,7 @@ export function stripBrownTags(source: string, file = "<brown>"): string {
     if (tokens.length === 0) continue;
     const words = tokens.map((t) => {
       const slash = t.lastIndexOf("/");
-      if (slash <= 0 || slash === t.length - 1) throw new DataError(file, `token "${t}" is not word/tag`);
+      if (slash <= 0 || slash === t.length - 1) throw new DataError(file, `has token "${t}", not word/tag`);
       const tag = t.slice(slash + 1);
       return tag === "``" || tag === "''" ? '"' : t.slice(0, slash);
     });

@@ -65,10 +65,10 @@ describe("IDX reader", () => {
     };
     const magic = HAND.slice();
     magic[0] = 8;
-    check("magic.idx", magic, /bad IDX magic 0x08000b01/);
+    check("magic.idx", magic, /has bad IDX magic 0x08000b01/);
     const type = HAND.slice();
     type[2] = 0x07;
-    check("type.idx", type, /unknown IDX element type 0x07/);
+    check("type.idx", type, /has unknown IDX element type 0x07/);
     check("short.idx", HAND.subarray(0, 11), /is 11 bytes, expected 12 for 2 int16 \(truncated\)/);
     check("long.idx", new Uint8Array([...HAND, 0, 0]), /is 14 bytes, expected 12 .*\(2 trailing bytes\)/);
     check("header.idx", HAND.subarray(0, 6), /is 6 bytes, too short for an IDX header of 1 dimensions/);
@@ -76,11 +76,11 @@ describe("IDX reader", () => {
     const big = encodeIdx("uint8", [1000, 28, 28], new Uint8Array(784_000));
     check("cut.idx.gz", gzipSync(big.subarray(0, 700_000)), /is 700,000 bytes, expected 784,016 for 1000×28×28 uint8 \(truncated\)/);
     const gz = gzipSync(HAND);
-    check("badgz.idx.gz", gz.subarray(0, gz.length - 6), /bad gzip data/);
+    check("badgz.idx.gz", gz.subarray(0, gz.length - 6), /holds bad gzip data/);
     const corrupt = gz.slice();
     corrupt[12] ^= 0xff;
-    check("corrupt.idx.gz", corrupt, /bad gzip data/);
-    expect(() => readIdx(join(dir, "absent.idx"))).toThrow(/absent\.idx: cannot be read \(ENOENT\)/);
+    check("corrupt.idx.gz", corrupt, /holds bad gzip data/);
+    expect(() => readIdx(join(dir, "absent.idx"))).toThrow(/absent\.idx cannot be read \(ENOENT\)/);
   });
 });
 
@@ -104,13 +104,13 @@ describe("MNIST files that do not fit together", () => {
 
   it("rejects a label count that differs from the image count", () => {
     const d = set("count", images(2), encodeIdx("uint8", [3], [1, 2, 3]));
-    expect(() => mnist({ dir: d })).toThrow(/train-labels-idx1-ubyte\.gz: holds 3 labels but .*train-images-idx3-ubyte holds 2 images/);
+    expect(() => mnist({ dir: d })).toThrow(/train-labels-idx1-ubyte\.gz holds 3 labels but .*train-images-idx3-ubyte holds 2 images/);
   });
 
   it("rejects labels outside 0–9, images of the wrong rank, and a missing file", () => {
-    expect(() => mnist({ dir: set("range", images(2), encodeIdx("uint8", [2], [1, 10])) })).toThrow(/label 10 at index 1 is not a class id 0–9/);
+    expect(() => mnist({ dir: set("range", images(2), encodeIdx("uint8", [2], [1, 10])) })).toThrow(/labels-idx1-ubyte\.gz has label 10 at index 1, not a class id 0–9/);
     const flat = encodeIdx("uint8", [2, 784], new Uint8Array(2 * 784));
-    expect(() => mnist({ dir: set("rank", flat, encodeIdx("uint8", [2], [1, 2])) })).toThrow(/images-idx3-ubyte: expected uint8 images of 3 dimensions, got uint8 2×784/);
-    expect(() => mnist({ dir, split: "test" })).toThrow(/t10k-images-idx3-ubyte: not found/);
+    expect(() => mnist({ dir: set("rank", flat, encodeIdx("uint8", [2], [1, 2])) })).toThrow(/images-idx3-ubyte holds uint8 2×784, not uint8 images of 3 dimensions/);
+    expect(() => mnist({ dir, split: "test" })).toThrow(/t10k-images-idx3-ubyte is missing/);
   });
 });
