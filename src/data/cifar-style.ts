@@ -161,13 +161,8 @@ function drawShape(img: Float32Array, cls: number, p: Params, cx: number, cy: nu
   }
 }
 
-/** Renders image of class `cls` from its parameter words and noise words into `img` (3 planes, [0, 1]). */
-function render(img: Float32Array, cls: number, p: Params, noise: Uint32Array, o: Required<Omit<CifarStyleOptions, "n" | "key">>): void {
-  const c0 = hsv(p.u(), p.range(0.1, 0.6), p.range(0.25, 0.95));
-  const c1 = hsv(p.u(), p.range(0.1, 0.6), p.range(0.25, 0.95));
-  const ga = p.range(0, 2 * Math.PI);
-  const gx = Math.cos(ga) / S;
-  const gy = Math.sin(ga) / S;
+/** Fills the planes with a linear blend from c0 to c1 along direction (gx, gy) (per pixel). */
+function gradient(img: Float32Array, c0: RGB, c1: RGB, gx: number, gy: number): void {
   for (let ch = 0; ch < 3; ch++) {
     const a = c0[ch]!;
     const b = c1[ch]!;
@@ -178,6 +173,23 @@ function render(img: Float32Array, cls: number, p: Params, noise: Uint32Array, o
       }
     }
   }
+}
+
+/** Contrast and brightness jitter, uniform noise (one byte of `noise` per value), 8-bit quantisation. */
+function finish(img: Float32Array, noise: Uint32Array, contrast: number, bright: number, amount: number): void {
+  for (let j = 0; j < 3 * PLANE; j++) {
+    const byte = (noise[j >> 2]! >>> ((j & 3) * 8)) & 255;
+    const v = (img[j]! - 0.5) * contrast + 0.5 + bright + amount * ((byte + 0.5) / 128 - 1);
+    img[j] = Math.round(Math.max(0, Math.min(1, v)) * 255) / 255;
+  }
+}
+
+/** Renders image of class `cls` from its parameter words and noise words into `img` (3 planes, [0, 1]). */
+function render(img: Float32Array, cls: number, p: Params, noise: Uint32Array, o: Required<Omit<CifarStyleOptions, "n" | "key">>): void {
+  const c0 = hsv(p.u(), p.range(0.1, 0.6), p.range(0.25, 0.95));
+  const c1 = hsv(p.u(), p.range(0.1, 0.6), p.range(0.25, 0.95));
+  const ga = p.range(0, 2 * Math.PI);
+  gradient(img, c0, c1, Math.cos(ga) / S, Math.sin(ga) / S);
   const distractors = p.int(o.clutter + 1);
   for (let d = 0; d < distractors; d++) {
     const dc = p.int(10);
@@ -200,13 +212,7 @@ function render(img: Float32Array, cls: number, p: Params, noise: Uint32Array, o
       }
     }
   }
-  const contrast = p.range(0.7, 1.15);
-  const bright = p.range(-0.08, 0.08);
-  for (let j = 0; j < 3 * PLANE; j++) {
-    const byte = (noise[j >> 2]! >>> ((j & 3) * 8)) & 255;
-    const v = (img[j]! - 0.5) * contrast + 0.5 + bright + o.noise * ((byte + 0.5) / 128 - 1);
-    img[j] = Math.round(Math.max(0, Math.min(1, v)) * 255) / 255;
-  }
+  finish(img, noise, p.range(0.7, 1.15), p.range(-0.08, 0.08), o.noise);
 }
 
 /**
