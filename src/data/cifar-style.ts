@@ -75,6 +75,7 @@ class Params {
   }
 }
 
+/** An RGB colour from hue (fraction of the wheel), saturation and value, all in [0, 1]. */
 function hsv(h: number, s: number, v: number): RGB {
   const f = (k: number) => {
     const x = (k + h * 6) % 6;
@@ -83,7 +84,11 @@ function hsv(h: number, s: number, v: number): RGB {
   return [f(5), f(3), f(1)];
 }
 
-/** Signed distance (units of the radius, negative inside) of shape `cls` at local point (u, v). */
+/**
+ * Signed distance (units of the radius, negative inside) of shape `cls` at local point (u, v): 0 blob with a
+ * wavy rim, 1 ring, 2 triangle, 3 cross, 4 square, 5 crescent, 8 square patch (checker); the other texture
+ * classes (6, 7, 9) fill a disc patch.
+ */
 function shapeDistance(cls: number, u: number, v: number): number {
   const r = Math.sqrt(u * u + v * v);
   switch (cls) {
@@ -137,7 +142,7 @@ function drawShape(img: Float32Array, cls: number, p: Params, cx: number, cy: nu
   const second: RGB = [color[0] * 0.25 + 0.1, color[1] * 0.25 + 0.1, color[2] * 0.25 + 0.1];
   const cr = Math.cos(rot);
   const sr = Math.sin(rot);
-  const reach = radius * 1.3;
+  const reach = radius * 1.5 + 1; // farthest shape point: square corner 0.8·√2 times stretch 1.25
   const x0 = Math.max(0, Math.floor(cx - reach));
   const x1 = Math.min(S - 1, Math.ceil(cx + reach));
   const y0 = Math.max(0, Math.floor(cy - reach));
