@@ -215,6 +215,8 @@ export class Tensor {
   permute(dims: readonly number[]): Tensor { return sh.permute(this, dims); }
   /** Per-axis `[start, end, step]` slicing with Python semantics; null keeps an axis whole. */
   slice(ranges: readonly sh.SliceRange[]): Tensor { return sh.slice(this, ranges); }
+  /** Splits into `chunks` pieces along `axis` (each ceil(n / chunks) long, the last possibly shorter). */
+  chunk(chunks: number, axis = 0): Tensor[] { return sh.chunk(this, chunks, axis); }
   /** PyTorch's gather along `axis` with an index tensor of the same rank. */
   gather(axis: number, index: Tensor): Tensor { return sh.gather(this, axis, index); }
   /** The slices at `indices` along `axis`, e.g. the rows of a minibatch. */

@@ -167,6 +167,11 @@ describe("shape ops", () => {
     expect(m.slice([[2, 1]]).shape).toEqual([0, 4]);
     expect(() => m.slice([[0, 1, 0]])).toThrow("slice: step must be a positive integer, got 0");
   });
+  it("chunk splits like PyTorch", () => {
+    const parts = T.arange(10).reshape([2, 5]).chunk(3, 1);
+    expect(parts.map((t) => t.toArray())).toEqual([[[0, 1], [5, 6]], [[2, 3], [7, 8]], [[4], [9]]]);
+    expect(T.chunk(T.zeros([4, 8]), 4, -1).map((t) => t.shape)).toEqual([[4, 2], [4, 2], [4, 2], [4, 2]]);
+  });
   it("concat, stack, indexSelect, gather, oneHot, expand", () => {
     expect(T.concat([tensor([[1], [2]]), tensor([[3, 4], [5, 6]])], 1).toArray()).toEqual([[1, 3, 4], [2, 5, 6]]);
     expect(T.concat([tensor([1]), tensor([2, 3])]).toArray()).toEqual([1, 2, 3]);

@@ -128,6 +128,12 @@ describe("shape op gradients", () => {
     gradcheck((x) => T.slice(x, [null, [1, -1, 2]]), [p([3, 7])]);
     gradcheck((x) => T.slice(x, [[-2], null, [0, 3, 2]]), [p([4, 2, 5])]);
   });
+  it("chunk (pieces used differently)", () => {
+    gradcheck((x) => {
+      const [a, b, c] = T.chunk(x, 3, 1);
+      return a!.sigmoid().mul(b!.tanh()).add(c!);
+    }, [p([2, 6])]);
+  });
   it("concat and stack", () => {
     gradcheck((a, b) => T.concat([a, b], 1), [p([2, 3]), p([2, 2])]);
     gradcheck((a, b) => T.stack([a, b], 1), [p([2, 3]), p([2, 3])]);
