@@ -324,6 +324,6 @@ function format(t: Tensor): string {
     const sep = d === t.ndim - 1 ? ", " : "," + "\n".repeat(t.ndim - d - 1) + " ".repeat(pad + d + 1);
     return "[" + indices(d).map((i) => (i < 0 ? "..." : build(d + 1, off + i * strides[d]!))).join(sep) + "]";
   };
-  const extra = [summarize ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
+  const extra = [summarize || (t.size === 0 && t.ndim > 1) ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
   return `tensor(${build(0, 0)}${extra.length ? ", " + extra.join(", ") : ""})`;
 }

@@ -47,6 +47,7 @@ describe("creation", () => {
     expect(String(tensor([0.5, -1.25], { requiresGrad: true }))).toBe("tensor([ 0.5000, -1.2500], requiresGrad=true)");
     expect(String(T.zeros([2000]))).toMatch(/^tensor\(\[0., 0., 0., \.\.\., 0., 0., 0.\], shape=\[2000\]\)$/);
     expect(String(tensor(3))).toBe("tensor(3.)");
+    expect(String(T.zeros([0, 3]))).toBe("tensor([], shape=[0,3])");
   });
 });
 
