@@ -1,6 +1,16 @@
 /**
  * The Tensor class and reverse-mode autograd. Every op that records a graph node stores its parents and one
  * backward closure, which receives the gradient of the op's output and adds into its parents' `grad`.
+ *
+ * Writing an op (inside the library):
+ *   const out = alloc(x.size);                      // storage from ./pool.js
+ *   ...fill out from x.data...
+ *   return result(out, x.shape, "myOp", [x], (g) => {
+ *     const gx = alloc(g.length);                   // d(loss)/dx from g = d(loss)/d(out)
+ *     ...fill gx...
+ *     accumulate(x, gx, true);                      // gx given away; or add into gradBuffer(x) directly
+ *   });
+ * The closure must not keep or modify g. `result` records nothing under noGrad or when no parent requires grad.
  */
 import type { Activation } from "../backend/index.js";
 import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";

@@ -70,6 +70,8 @@ describe("elementwise gradients", () => {
   it("where with broadcasting", () => {
     const cond = new Tensor(Float32Array.from([1, 0, 1]), [3]);
     gradcheck((a, b) => T.where(cond, a, b), [p([2, 3]), p([2, 1])]);
+    const full = new Tensor(Float32Array.from([0, 1, 1, 0, 1, 0]), [2, 3]);
+    gradcheck((a, b) => T.where(full, a, b), [p([2, 3]), p([2, 3])]);
   });
 });
 
