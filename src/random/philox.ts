@@ -20,7 +20,7 @@ export const DOMAIN_SPLIT = 1;
 export const DOMAIN_FOLD = 2;
 
 /** High 32 bits of the 64-bit product of two uint32 values. */
-function mulhi(a: number, b: number): number {
+export function mulhi(a: number, b: number): number {
   const al = a & 0xffff;
   const ah = a >>> 16;
   const bl = b & 0xffff;
