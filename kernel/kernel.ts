@@ -38,6 +38,9 @@ const require = createRequire(import.meta.url);
 const TYPESCRIPT_VERSION: string = require("typescript/package.json").version;
 const KERNEL_VERSION: string = require("dropout-lab/package.json").version;
 
+/** Requests answered without waiting for the executor to be ready. */
+const WITHOUT_EXECUTOR = new Set(["kernel_info_request", "interrupt_request", "shutdown_request"]);
+
 const str = (v: unknown, fallback: string): string => (typeof v === "string" ? v : fallback);
 const bool = (v: unknown, fallback: boolean): boolean => (typeof v === "boolean" ? v : fallback);
 const int = (v: unknown, fallback: number): number => (typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : fallback);
@@ -56,6 +59,7 @@ export class Kernel {
   private pendingInput: { resolve: (v: string) => void; reject: (e: Error) => void } | null = null;
   private shuttingDown: { restart: boolean } | null = null;
   private shutdownSignalled = false;
+  private executorReady: Promise<void> = Promise.resolve();
   private readonly log: (line: string) => void;
 
   private readonly handlers: Record<string, Handler> = {
@@ -77,9 +81,11 @@ export class Kernel {
     this.log = options.log ?? ((line) => process.stderr.write(line + "\n"));
   }
 
-  /** Publishes the initial "starting" status. */
-  start(): void {
+  /** Publishes the "starting" status and starts the executor; requests that need it wait for it. */
+  start(): Promise<void> {
     this.publish("status", { execution_state: "starting" });
+    this.executorReady = this.options.executor.start();
+    return this.executorReady;
   }
 
   /** Frames from a socket; anything malformed, unsigned, forged or replayed is logged and dropped. */
@@ -159,6 +165,7 @@ export class Kernel {
       }
       let reply: JsonObject | null;
       try {
+        if (!WITHOUT_EXECUTOR.has(type)) await this.executorReady;
         reply = await handler(request, channel);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));

@@ -1,0 +1,53 @@
+/** Runs the kernel for one connection file until shutdown_request, SIGTERM or the parent's death. */
+import { readConnectionFile } from "./connection.js";
+import type { Executor } from "./exec/types.js";
+import { defaultHistoryPath, HistoryStore } from "./history.js";
+import { Kernel, type Outbox } from "./kernel.js";
+import { watchParent } from "./parent.js";
+import { KernelSockets } from "./sockets.js";
+import { Signer } from "./wire.js";
+
+const log = (line: string): void => void process.stderr.write(line + "\n");
+
+export async function runKernel(connectionFile: string, createExecutor: (options: { cwd: string }) => Executor): Promise<void> {
+  const info = readConnectionFile(connectionFile);
+  if (info.key === "") log(`dropout-lab: WARNING: ${connectionFile} has an empty key; messages are not signed (insecure)`);
+  const executor = createExecutor({ cwd: process.cwd() });
+  let sockets: KernelSockets | null = null;
+  const outbox: Outbox = { send: (channel, frames) => sockets?.send(channel, frames) };
+
+  let stopping = false;
+  const stop = async (code: number, why: string): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      log(`dropout-lab: shutting down (${why})`);
+      const timeout = new Promise((r) => setTimeout(r, 3000).unref());
+      await Promise.race([Promise.allSettled([executor.shutdown(), sockets?.close()]), timeout]);
+    }
+    process.exit(code);
+  };
+
+  const kernel = new Kernel({
+    executor,
+    outbox,
+    signer: new Signer(info.key),
+    history: new HistoryStore(defaultHistoryPath(), log),
+    log,
+    onShutdown: (restart) => void stop(0, restart ? "shutdown_request, restart" : "shutdown_request"),
+  });
+  const ready = kernel.start();
+  sockets = await KernelSockets.bind(info, {
+    message: (channel, frames) => kernel.receive(channel, frames),
+    subscribed: (topic) => kernel.subscribed(topic),
+    log,
+  });
+  process.on("SIGINT", () => kernel.interrupt());
+  process.on("SIGTERM", () => void stop(0, "SIGTERM"));
+  watchParent((why) => void stop(0, why));
+  try {
+    await ready;
+  } catch (e) {
+    log(`dropout-lab: the executor failed to start: ${(e as Error).stack ?? e}`);
+    await stop(1, "executor failed to start");
+  }
+}
