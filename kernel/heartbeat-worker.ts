@@ -9,6 +9,8 @@ const socket = new Reply({ linger: 0 });
 parentPort?.on("message", (m) => {
   if (m === "close") socket.close();
 });
+// The socket alone keeps this thread alive; once it is closed the thread ends.
+parentPort?.unref();
 try {
   await socket.bind(workerData.endpoint as string);
   parentPort?.postMessage({ bound: true });

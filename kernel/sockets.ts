@@ -35,10 +35,12 @@ export class KernelSockets implements Outbox {
   static async bind(info: ConnectionInfo, events: SocketEvents): Promise<KernelSockets> {
     const k = new KernelSockets(events);
     try {
+      const heartbeat = k.startHeartbeat(endpoint(info, "hb"));
+      heartbeat.catch(() => {}); // awaited below; a failure before then must not go unhandled
       for (const channel of Object.keys(k.sockets) as SocketChannel[]) {
         await k.sockets[channel].bind(endpoint(info, channel));
       }
-      await k.startHeartbeat(endpoint(info, "hb"));
+      await heartbeat;
     } catch (e) {
       await k.close();
       throw e;
