@@ -88,8 +88,13 @@ async function evaluatorUrl(): Promise<URL> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface CallFrame {
-  url: string;
+  callFrameId: string;
+  location: { scriptId: string };
 }
+
+/** How long an interrupt looks for a safe point to terminate, and when a worker counts as stuck. */
+const PAUSE_BUDGET_MS = 600;
+const STUCK_MS = 1500;
 
 interface Running {
   id: number;
@@ -117,6 +122,8 @@ class WorkerExecutor implements Executor {
   private readonly inspectorReplies = new Map<number, (message: { result?: unknown; error?: unknown }) => void>();
   private nextId = 1;
   private pausedWaiter?: (frames: CallFrame[]) => void;
+  /** Script URLs by id, from Debugger.scriptParsed while the debugger is enabled for an interrupt. */
+  private readonly scriptUrls = new Map<string, string>();
   private shuttingDown = false;
 
   constructor(private readonly options: ExecutorOptions) {
@@ -278,27 +285,28 @@ class WorkerExecutor implements Executor {
   }
 
   /**
-   * Stops the running cell. A synchronous loop is ended with Runtime.terminateExecution; an awaiting loop
-   * is ended the same way when its code next runs, found with Debugger.pause (the kernel's and Node's own
-   * scripts are blackboxed, and code called from Node's timer machinery is not terminated, which would
-   * corrupt it). Then the worker rejects the cell's pending evaluation, which ends it in every case.
+   * Stops the running cell. The worker is paused with Debugger.pause (Node's and the kernel's scripts are
+   * blackboxed, so it stops in user code) and, where that is safe, the code is ended with
+   * Runtime.terminateExecution: a synchronous loop inside the cell's evaluation, or an awaiting loop's
+   * continuation run as a microtask. Code called from a timer, immediate or nextTick callback is resumed
+   * and paused again later, since ending it there would abort the process. Then the worker rejects the
+   * cell's pending evaluation, which ends the cell in every case; a worker that cannot even do that (a
+   * synchronous loop inside a timer) is replaced by a fresh one.
    */
   private async stop(running: Running): Promise<void> {
-    const deadline = Date.now() + 600;
+    const started = Date.now();
     const kernelScripts = pathToFileURL(dirname(fileURLToPath(await evaluatorUrl()))).href;
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     await this.inspector("Debugger.enable");
     try {
       await this.inspector("Debugger.setBlackboxPatterns", { patterns: ["^node:", `^${escape(kernelScripts)}`] });
-      while (this.running === running && Date.now() < deadline) {
+      while (this.running === running && Date.now() - started < PAUSE_BUDGET_MS) {
         const paused = new Promise<CallFrame[]>((resolve) => (this.pausedWaiter = resolve));
         await this.inspector("Debugger.pause");
-        const frames = await Promise.race([paused, sleep(deadline - Date.now()).then(() => undefined)]);
+        const frames = await Promise.race([paused, sleep(PAUSE_BUDGET_MS - (Date.now() - started)).then(() => undefined)]);
         this.pausedWaiter = undefined;
         if (!frames) break;
-        const inEvaluation = frames.some((f) => f.url.startsWith(kernelScripts));
-        const inNodeCallback = frames.some((f) => f.url.startsWith("node:"));
-        if (inEvaluation || !inNodeCallback || Date.now() + 50 > deadline) {
+        if (await this.terminable(frames, kernelScripts)) {
           void this.inspector("Runtime.terminateExecution");
           await this.inspector("Debugger.resume");
           break;
@@ -308,11 +316,27 @@ class WorkerExecutor implements Executor {
       }
     } finally {
       await this.inspector("Debugger.disable");
+      this.scriptUrls.clear();
     }
     while (this.running === running) {
+      if (Date.now() - started > STUCK_MS) {
+        this.workerError = new Error("it did not respond to the interrupt");
+        await this.worker?.terminate();
+        break;
+      }
       this.post({ type: "interrupt", id: running.id });
       await sleep(50);
     }
+  }
+
+  private async terminable(frames: CallFrame[], kernelScripts: string): Promise<boolean> {
+    if (frames.some((f) => this.scriptUrls.get(f.location.scriptId)?.startsWith(kernelScripts))) return true;
+    const answer = (await this.inspector("Debugger.evaluateOnCallFrame", {
+      callFrameId: frames[0]!.callFrameId,
+      expression: `globalThis[Symbol.for("dropout-lab.terminable")]()`,
+      returnByValue: true,
+    })) as { result: { value?: unknown } };
+    return answer.result.value === true;
   }
 
   private inspector(method: string, params: object = {}): Promise<unknown> {
@@ -327,8 +351,16 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  private onInspectorMessage(message: { id?: number; method?: string; params?: { callFrames?: CallFrame[] }; result?: unknown; error?: unknown }): void {
-    if (message.id !== undefined) {
+  private onInspectorMessage(message: {
+    id?: number;
+    method?: string;
+    params?: { callFrames?: CallFrame[]; scriptId?: string; url?: string };
+    result?: unknown;
+    error?: unknown;
+  }): void {
+    if (message.method === "Debugger.scriptParsed") {
+      this.scriptUrls.set(message.params!.scriptId!, message.params!.url ?? "");
+    } else if (message.id !== undefined) {
       this.inspectorReplies.get(message.id)?.(message);
       this.inspectorReplies.delete(message.id);
     } else if (message.method === "Debugger.paused") {

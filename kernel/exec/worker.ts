@@ -3,6 +3,7 @@
  * `const x` can be declared again in a later cell, top-level await works and code runs at full speed.
  * Everything a cell prints or displays goes to the main thread through one ordered, batched channel.
  */
+import { AsyncResource, executionAsyncResource } from "node:async_hooks";
 import { Console } from "node:console";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -178,6 +179,18 @@ function post<T>(method: string, params: object): Promise<T> {
     session.post(method, params, (error, result) => (error ? reject(error) : resolvePost(result as T))),
   );
 }
+
+/**
+ * Whether the code running now can be ended with Runtime.terminateExecution without breaking Node: not
+ * when a timer, immediate, nextTick or AsyncResource callback is on the stack, since those push async
+ * context from JavaScript and pop it after the callback (a skipped pop aborts the process).
+ */
+function terminable(): boolean {
+  const resource: unknown = executionAsyncResource();
+  const kind = (resource as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+  return !(resource instanceof AsyncResource) && kind !== "Timeout" && kind !== "Immediate" && kind !== "TickObject";
+}
+Object.defineProperty(globalThis, Symbol.for("dropout-lab.terminable"), { value: terminable });
 
 const OBJECT_GROUP = "dropout-lab";
 const STASH = Symbol.for("dropout-lab.stash");
