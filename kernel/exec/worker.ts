@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { Session } from "node:inspector";
 import { createRequire, isBuiltin } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { html, md, safeInspect, svg, toMimeBundle } from "./display.js";
@@ -100,11 +101,15 @@ function redirectStream(stream: NodeJS.WriteStream, name: "stdout" | "stderr"): 
 }
 redirectStream(process.stdout, "stdout");
 redirectStream(process.stderr, "stderr");
-const notebookConsole = new Console({
-  stdout: { write: (s: string) => (write("stdout", s), true) } as unknown as NodeJS.WritableStream,
-  stderr: { write: (s: string) => (write("stderr", s), true) } as unknown as NodeJS.WritableStream,
-  colorMode: false,
-});
+const sink = (name: "stdout" | "stderr") =>
+  new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, done) {
+      write(name, chunk.toString());
+      done();
+    },
+  });
+const notebookConsole = new Console({ stdout: sink("stdout"), stderr: sink("stderr"), colorMode: false });
 for (const [key, value] of Object.entries(notebookConsole)) {
   if (typeof value === "function") (console as unknown as Record<string, unknown>)[key] = value;
 }
@@ -131,8 +136,9 @@ export function errorInfo(thrown: unknown): ErrorInfo {
   if (thrown !== null && typeof thrown === "object" && typeof stack === "string") {
     const ename = attempt(() => String((thrown as Error).name)) ?? "Error";
     const evalue = attempt(() => String((thrown as Error).message)) ?? "";
-    const frames = stack
-      .split("\n")
+    const lines = stack.split("\n");
+    const evaluator = lines.findIndex((line) => line.includes("node:inspector"));
+    const frames = (evaluator < 0 ? lines : lines.slice(0, evaluator))
       .filter((line) => /^\s+at /.test(line) && !isInternalFrame(line))
       .map((line) => `    ${line.trim()}`);
     return { ename, evalue, traceback: [evalue ? `${ename}: ${evalue}` : ename, ...frames] };
