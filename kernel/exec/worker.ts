@@ -133,10 +133,10 @@ function isInternalFrame(line: string): boolean {
 
 export function errorInfo(thrown: unknown): ErrorInfo {
   const stack = attempt(() => (thrown as { stack?: unknown }).stack);
-  if (thrown !== null && typeof thrown === "object" && typeof stack === "string") {
+  if (thrown instanceof Error || (thrown !== null && typeof thrown === "object" && typeof stack === "string")) {
     const ename = attempt(() => String((thrown as Error).name)) ?? "Error";
     const evalue = attempt(() => String((thrown as Error).message)) ?? "";
-    const lines = stack.split("\n");
+    const lines = typeof stack === "string" ? stack.split("\n") : [];
     const evaluator = lines.findIndex((line) => line.includes("node:inspector"));
     const frames = (evaluator < 0 ? lines : lines.slice(0, evaluator))
       .filter((line) => /^\s+at /.test(line) && !isInternalFrame(line))
