@@ -288,8 +288,8 @@ class WorkerExecutor implements Executor {
    * Stops the running cell. The worker is paused with Debugger.pause (Node's and the kernel's scripts are
    * blackboxed, so it stops in user code) and, where that is safe, the code is ended with
    * Runtime.terminateExecution: a synchronous loop inside the cell's evaluation, or an awaiting loop's
-   * continuation run as a microtask. Code called from a timer, immediate or nextTick callback is resumed
-   * and paused again later, since ending it there would abort the process. Then the worker rejects the
+   * continuation run as a microtask. Code called from a timer, immediate or nextTick callback is stepped
+   * out of to the next user code that runs, since ending it there would abort the process. Then the worker rejects the
    * cell's pending evaluation, which ends the cell in every case; a worker that cannot even do that (a
    * synchronous loop inside a timer) is replaced by a fresh one.
    */
@@ -300,19 +300,21 @@ class WorkerExecutor implements Executor {
     await this.inspector("Debugger.enable");
     try {
       await this.inspector("Debugger.setBlackboxPatterns", { patterns: ["^node:", `^${escape(kernelScripts)}`] });
-      while (this.running === running && Date.now() - started < PAUSE_BUDGET_MS) {
+      const nextPause = async (method: "Debugger.pause" | "Debugger.stepOut") => {
         const paused = new Promise<CallFrame[]>((resolve) => (this.pausedWaiter = resolve));
-        await this.inspector("Debugger.pause");
+        await this.inspector(method);
         const frames = await Promise.race([paused, sleep(PAUSE_BUDGET_MS - (Date.now() - started)).then(() => undefined)]);
         this.pausedWaiter = undefined;
-        if (!frames) break;
+        return frames;
+      };
+      let frames = await nextPause("Debugger.pause");
+      while (frames && this.running === running) {
         if (await this.terminable(frames, kernelScripts)) {
           void this.inspector("Runtime.terminateExecution");
           await this.inspector("Debugger.resume");
           break;
         }
-        await this.inspector("Debugger.resume");
-        await sleep(5);
+        frames = Date.now() - started < PAUSE_BUDGET_MS ? await nextPause("Debugger.stepOut") : undefined;
       }
     } finally {
       await this.inspector("Debugger.disable");
