@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 /** The `dropout-lab` command line: install the kernelspec, run the kernel. */
-import type { Executor } from "./exec/types.js";
-import { runKernel } from "./main.js";
 import { type InstallTarget, installKernelspec } from "./spec.js";
 
 const USAGE = `usage:
@@ -47,11 +45,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "kernel": {
-      const file = parseKernel(rest);
-      const exec = (await import(new URL("./exec/index.js", import.meta.url).href)) as {
-        createExecutor: (options: { cwd: string }) => Executor;
-      };
-      return runKernel(file, exec.createExecutor);
+      const { runKernel } = await import("./main.js"); // loads the executor only when a kernel runs
+      return runKernel(parseKernel(rest));
     }
     case "help":
     case "--help":

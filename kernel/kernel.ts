@@ -38,6 +38,8 @@ const require = createRequire(import.meta.url);
 const TYPESCRIPT_VERSION: string = require("typescript/package.json").version;
 const KERNEL_VERSION: string = require("dropout-lab/package.json").version;
 
+const HELD_LIMIT = 1000;
+
 /** Requests answered without waiting for the executor to be ready. */
 const WITHOUT_EXECUTOR = new Set(["kernel_info_request", "interrupt_request", "shutdown_request"]);
 
@@ -60,6 +62,10 @@ export class Kernel {
   private shuttingDown: { restart: boolean } | null = null;
   private shutdownSignalled = false;
   private executorReady: Promise<void> = Promise.resolve();
+  /** The shell request being handled: the parent of background output that arrives meanwhile. */
+  private active: Message | null = null;
+  /** Background output held for the next execute request. */
+  private readonly held: ExecEvent[] = [];
   private readonly log: (line: string) => void;
 
   private readonly handlers: Record<string, Handler> = {
@@ -157,6 +163,7 @@ export class Kernel {
   private async dispatch(request: Message, channel: "shell" | "control", override?: Handler): Promise<void> {
     const type = request.header.msg_type;
     this.publish("status", { execution_state: "busy" }, request);
+    if (channel === "shell") this.active = request;
     try {
       const handler = override ?? this.handlers[type];
       if (!handler) {
@@ -176,6 +183,7 @@ export class Kernel {
       }
       if (reply) this.reply(request, channel, type.replace(/_request$/, "_reply"), reply);
     } finally {
+      if (this.active === request) this.active = null;
       this.publish("status", { execution_state: "idle" }, request);
     }
     if (this.shuttingDown && !this.shutdownSignalled) {
@@ -194,8 +202,8 @@ export class Kernel {
     this.options.outbox.send("iopub", encode(message, this.options.signer));
   }
 
-  /** Publishes one executor event on iopub as a child of `parent`; pages are collected into `pages`. */
-  private publishEvent(event: ExecEvent, parent: Message, pages?: JsonObject[]): void {
+  /** Publishes one executor event on iopub as a child of `parent` (unparented when none). */
+  private publishEvent(event: ExecEvent, parent?: Message): void {
     switch (event.type) {
       case "stream":
         return this.publish("stream", { name: event.name, text: event.text }, parent);
@@ -207,10 +215,6 @@ export class Kernel {
         );
       case "clear_output":
         return this.publish("clear_output", { wait: event.wait }, parent);
-      case "page":
-        if (pages) pages.push({ source: "page", data: event.data, start: event.start });
-        else this.log("dropout-lab: a pager text outside a cell was dropped");
-        return;
       case "comm_open":
         return this.publish(
           "comm_open",
@@ -226,17 +230,29 @@ export class Kernel {
   }
 
   /** An event sink valid while `parent` is being handled; later events are logged, never published. */
-  private sink(parent: Message, pages?: JsonObject[]): { onEvent: (e: ExecEvent) => void; close: () => void } {
+  private sink(parent: Message): { onEvent: (e: ExecEvent) => void; close: () => void } {
     let open = true;
     return {
       onEvent: (e) => {
-        if (open) this.publishEvent(e, parent, pages);
+        if (open) this.publishEvent(e, parent);
         else this.log(`dropout-lab: a ${e.type} event arrived after its request ended; dropped`);
       },
       close: () => {
         open = false;
       },
     };
+  }
+
+  /**
+   * Output from the executor while no cell runs (comm handlers, timers after a cell ended). During a request
+   * it is published as that request's child; otherwise comm messages go out unparented (front ends route
+   * them by comm id) and other output waits for the next execute request, so none follows an idle.
+   */
+  background(event: ExecEvent): void {
+    if (this.active) this.publishEvent(event, this.active);
+    else if (event.type.startsWith("comm_")) this.publishEvent(event);
+    else if (this.held.length < HELD_LIMIT) this.held.push(event);
+    else this.log(`dropout-lab: dropped background ${event.type} output (more than ${HELD_LIMIT} held)`);
   }
 
   // ---- handlers -------------------------------------------------------------------------------------------
@@ -277,8 +293,8 @@ export class Kernel {
     const count = this.executionCount;
     if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
 
-    const pages: JsonObject[] = [];
-    const events = this.sink(request, pages);
+    const events = this.sink(request);
+    for (const e of this.held.splice(0)) events.onEvent(e);
     let outcome: ExecuteOutcome;
     try {
       outcome = await this.options.executor.execute(code, {
@@ -310,7 +326,7 @@ export class Kernel {
     const expressions = Object.keys(userExpressions).length
       ? await this.options.executor.evaluateExpressions(userExpressions)
       : {};
-    return { status: "ok", execution_count: count, payload: pages, user_expressions: expressions };
+    return { status: "ok", execution_count: count, payload: outcome.payload ?? [], user_expressions: expressions };
   }
 
   private requestInput(request: Message, allowed: boolean, prompt: string, password: boolean): Promise<string> {
@@ -383,36 +399,20 @@ export class Kernel {
   private async commOpen(request: Message): Promise<null> {
     const c = request.content;
     const commId = str(c.comm_id, "");
-    const events = this.sink(request);
-    try {
-      const known = await this.options.executor.commOpen(commId, str(c.target_name, ""), c.data ?? {}, request.metadata, events.onEvent);
-      if (!known) {
-        this.log(`dropout-lab: no comm target ${JSON.stringify(c.target_name)}; closing comm ${commId}`);
-        this.publish("comm_close", { comm_id: commId, data: {} }, request);
-      }
-    } finally {
-      events.close();
+    if (!(await this.options.executor.commOpen(commId, str(c.target_name, ""), c.data ?? {}, request.metadata))) {
+      this.log(`dropout-lab: no comm target ${JSON.stringify(c.target_name)}; closing comm ${commId}`);
+      this.publish("comm_close", { comm_id: commId, data: {} }, request);
     }
     return null;
   }
 
   private async commMsg(request: Message): Promise<null> {
-    const events = this.sink(request);
-    try {
-      await this.options.executor.commMsg(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata, events.onEvent);
-    } finally {
-      events.close();
-    }
+    await this.options.executor.commMsg(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata);
     return null;
   }
 
   private async commClose(request: Message): Promise<null> {
-    const events = this.sink(request);
-    try {
-      await this.options.executor.commClose(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata, events.onEvent);
-    } finally {
-      events.close();
-    }
+    await this.options.executor.commClose(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata);
     return null;
   }
 

@@ -1,6 +1,6 @@
 /** Runs the kernel for one connection file until shutdown_request, SIGTERM or the parent's death. */
 import { readConnectionFile } from "./connection.js";
-import type { Executor } from "./exec/types.js";
+import { createExecutor } from "./exec/index.js";
 import { defaultHistoryPath, HistoryStore } from "./history.js";
 import { Kernel, type Outbox } from "./kernel.js";
 import { watchParent } from "./parent.js";
@@ -9,10 +9,11 @@ import { Signer } from "./wire.js";
 
 const log = (line: string): void => void process.stderr.write(line + "\n");
 
-export async function runKernel(connectionFile: string, createExecutor: (options: { cwd: string }) => Executor): Promise<void> {
+export async function runKernel(connectionFile: string): Promise<void> {
   const info = readConnectionFile(connectionFile);
   if (info.key === "") log(`dropout-lab: WARNING: ${connectionFile} has an empty key; messages are not signed (insecure)`);
-  const executor = createExecutor({ cwd: process.cwd() });
+  // Output while no cell runs goes to the kernel, which exists by the time the executor has started.
+  const executor = createExecutor({ cwd: process.cwd(), onBackgroundEvent: (event) => kernel.background(event) });
   let sockets: KernelSockets | null = null;
   const outbox: Outbox = { send: (channel, frames) => sockets?.send(channel, frames) };
 

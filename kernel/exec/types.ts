@@ -18,8 +18,6 @@ export type ExecEvent =
       update?: boolean;
     }
   | { type: "clear_output"; wait: boolean }
-  /** Text for the front end's pager (a `help(x)`-style helper); becomes a "page" payload of the execute_reply. */
-  | { type: "page"; data: MimeBundle; start: number }
   | { type: "comm_open"; commId: string; targetName: string; data: unknown; metadata: Record<string, unknown> }
   | { type: "comm_msg"; commId: string; data: unknown; metadata: Record<string, unknown> }
   | { type: "comm_close"; commId: string; data: unknown; metadata: Record<string, unknown> };
@@ -82,20 +80,10 @@ export interface Executor {
   complete(code: string, cursorPos: number): Promise<CompleteReply>;
   inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectReply>;
   isComplete(code: string): Promise<IsCompleteReply>;
-  /**
-   * A comm message from the front end for a comm the cell side opened or registered a target for. Events the
-   * comm's handlers emit while handling it (a comm_msg answer, a display) go to `onEvent` when given, which
-   * is valid until the returned promise settles. commOpen resolves false when no such target is registered.
-   */
-  commOpen(
-    commId: string,
-    targetName: string,
-    data: unknown,
-    metadata: Record<string, unknown>,
-    onEvent?: (event: ExecEvent) => void,
-  ): Promise<boolean>;
-  commMsg(commId: string, data: unknown, metadata: Record<string, unknown>, onEvent?: (event: ExecEvent) => void): Promise<void>;
-  commClose(commId: string, data: unknown, metadata: Record<string, unknown>, onEvent?: (event: ExecEvent) => void): Promise<void>;
+  /** A comm message from the front end for a comm the cell side opened or registered a target for. */
+  commOpen(commId: string, targetName: string, data: unknown, metadata: Record<string, unknown>): Promise<boolean>;
+  commMsg(commId: string, data: unknown, metadata: Record<string, unknown>): Promise<void>;
+  commClose(commId: string, data: unknown, metadata: Record<string, unknown>): Promise<void>;
   /** Open comms the cell side knows: comm id → target name (filtered by target when given). */
   commInfo(targetName?: string): Promise<Record<string, { target_name: string }>>;
   /** Stops the running cell (a synchronous loop too) with a KeyboardInterrupt-style error; state survives. */

@@ -21,7 +21,10 @@ export class FakeExecutor implements Executor {
     status: "ok",
     result: { data: { "text/plain": code }, metadata: {} },
   });
-  commHandler: (commId: string, data: unknown, onEvent?: (e: ExecEvent) => void) => void = () => {};
+  /** The kernel's background sink (ExecutorOptions.onBackgroundEvent in production). */
+  background: (e: ExecEvent) => void = () => {};
+  /** A comm handler: answers through the background sink, as the real executor's comms do. */
+  commHandler: (commId: string, data: unknown) => void = () => {};
 
   async start(): Promise<void> {
     this.started = true;
@@ -47,16 +50,16 @@ export class FakeExecutor implements Executor {
   async isComplete(code: string) {
     return code.endsWith("{") ? { status: "incomplete" as const, indent: "  " } : { status: "complete" as const };
   }
-  async commOpen(commId: string, targetName: string, data: unknown, metadata: Record<string, unknown>, onEvent?: (e: ExecEvent) => void) {
+  async commOpen(commId: string, targetName: string, data: unknown, metadata: Record<string, unknown>) {
     this.calls.push({ method: "commOpen", args: [commId, targetName, data, metadata] });
     if (!this.targets.has(targetName)) return false;
     this.comms.set(commId, targetName);
-    this.commHandler(commId, data, onEvent);
+    this.commHandler(commId, data);
     return true;
   }
-  async commMsg(commId: string, data: unknown, metadata: Record<string, unknown>, onEvent?: (e: ExecEvent) => void) {
+  async commMsg(commId: string, data: unknown, metadata: Record<string, unknown>) {
     this.calls.push({ method: "commMsg", args: [commId, data, metadata] });
-    this.commHandler(commId, data, onEvent);
+    this.commHandler(commId, data);
   }
   async commClose(commId: string, data: unknown, metadata: Record<string, unknown>) {
     this.calls.push({ method: "commClose", args: [commId, data, metadata] });
@@ -107,6 +110,7 @@ export class Harness {
       log: (l) => this.logs.push(l),
       onShutdown: (restart) => this.shutdowns.push(restart),
     });
+    this.executor.background = (e) => this.kernel.background(e);
   }
 
   /** Builds and signs a request; `identities` route it as a ROUTER socket would. */

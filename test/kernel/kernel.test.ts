@@ -193,10 +193,7 @@ describe("execute", () => {
 
   it("evaluates user_expressions after a successful cell and returns pager payloads", async () => {
     const h = new Harness();
-    h.executor.script = async (_code, o) => {
-      o.onEvent({ type: "page", data: { "text/plain": "help text" }, start: 0 });
-      return { status: "ok" };
-    };
+    h.executor.script = async () => ({ status: "ok", payload: [{ source: "page", data: { "text/plain": "help text" }, start: 0 }] });
     const id = h.send("shell", "execute_request", { code: "help(x)", user_expressions: { a: "1+1" } });
     await h.idle(id);
     const c = h.reply(id)!.message.content;
@@ -217,6 +214,17 @@ describe("execute", () => {
     late!({ type: "stream", name: "stdout", text: "too late" });
     expect(h.sent.length).toBe(before);
     expect(h.logs.join("\n")).toContain("after its request ended");
+  });
+
+  it("holds background output for the next cell and sends background comm messages unparented", async () => {
+    const h = new Harness();
+    h.kernel.background({ type: "stream", name: "stderr", text: "late timer error\n" });
+    h.kernel.background({ type: "comm_msg", commId: "c9", data: { tick: 1 }, metadata: {} });
+    expect(h.sent.map((s) => [s.message.header.msg_type, s.message.parentHeader])).toEqual([["comm_msg", {}]]);
+    const id = h.send("shell", "execute_request", { code: "next" });
+    await h.idle(id);
+    expect(h.iopubTypes(id)).toEqual(["status:busy", "execute_input", "stream", "execute_result", "status:idle"]);
+    expect(h.childrenOf(id)[2].message.content).toEqual({ name: "stderr", text: "late timer error\n" });
   });
 
   it("sends input_request on stdin to the requester and resumes the cell with the input_reply", async () => {
@@ -316,8 +324,8 @@ describe("introspection and comms", () => {
 
   it("routes comm_open/comm_msg/comm_close and publishes the comm's answers with the request's parent", async () => {
     const h = new Harness();
-    h.executor.commHandler = (commId, data, onEvent) =>
-      onEvent?.({ type: "comm_msg", commId, data: { echo: data }, metadata: {} });
+    h.executor.commHandler = (commId, data) =>
+      h.executor.background({ type: "comm_msg", commId, data: { echo: data }, metadata: {} });
     const open = h.send("shell", "comm_open", { comm_id: "c1", target_name: "known.target", data: { a: 1 } });
     const msg = h.send("shell", "comm_msg", { comm_id: "c1", data: { b: 2 } });
     const info = h.send("shell", "comm_info_request", { target_name: "known.target" });
