@@ -19,6 +19,7 @@ import type {
   IsCompleteReply,
   MimeBundle,
 } from "./types.js";
+import { CellCompiler } from "./typescript.js";
 import type { EvaluatorData, FromWorker, ToWorker } from "./worker.js";
 
 export type * from "./types.js";
@@ -152,9 +153,8 @@ class WorkerExecutor implements Executor {
   }
 
   private makeCompiler(): Compiler {
-    const factory = this.options.compiler;
-    if (!factory) throw new Error("dropout-lab: no cell compiler configured");
-    return factory({ cwd: this.cwd, kernelRoot: this.kernelRoot });
+    const options = { cwd: this.cwd, kernelRoot: this.kernelRoot };
+    return this.options.compiler ? this.options.compiler(options) : new CellCompiler(options);
   }
 
   private async spawn(): Promise<void> {
@@ -262,16 +262,23 @@ class WorkerExecutor implements Executor {
     await this.start();
     for (const event of this.background.splice(0)) options.onEvent(event);
     const cellName = `cell${options.executionCount}.ts`;
-    const compiled = this.compiler!.compile(code, cellName);
+    let compiled: ReturnType<Compiler["compile"]>;
+    try {
+      compiled = this.compiler!.compile(code, cellName);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      return { status: "error", ename: "CompilerError", evalue: String(error), traceback: message.split("\n") };
+    }
     if (!compiled.ok) {
       const lines = compiled.diagnostics.map((d) => `${cellName}(${d.line},${d.column}): error TS${d.code}: ${d.message}`);
       return { status: "error", ename: "TypeScriptError", evalue: lines.join("\n"), traceback: lines };
     }
+    const js = compiled.js;
     await this.interrupting;
     const id = this.nextId++;
     const outcome = await new Promise<ExecuteOutcome>((resolve) => {
       this.running = { id, options, resolve, interrupted: false };
-      this.post({ type: "run", id, js: compiled.js, cellName, allowStdin: options.allowStdin, wantResult: !options.silent });
+      this.post({ type: "run", id, js, cellName, allowStdin: options.allowStdin, wantResult: !options.silent });
     });
     if (outcome.status === "ok") this.compiler!.commit(code);
     return outcome;
