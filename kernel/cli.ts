@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `dropout-lab` command line: install the kernelspec, run the kernel. */
+import { readConnectionFile } from "./connection.js";
+import { runKernel } from "./main.js";
 import { type InstallTarget, installKernelspec } from "./spec.js";
 
 const USAGE = `usage:
@@ -45,8 +47,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "kernel": {
-      const { runKernel } = await import("./main.js"); // loads the executor only when a kernel runs
-      return runKernel(parseKernel(rest));
+      const file = parseKernel(rest);
+      return runKernel(readConnectionFile(file), file);
     }
     case "help":
     case "--help":

@@ -16,7 +16,8 @@ export interface Outbox {
 }
 
 export interface KernelOptions {
-  executor: Executor;
+  /** The executor, or a promise of it (the kernel answers kernel_info while a slow-loading executor arrives). */
+  executor: Executor | Promise<Executor>;
   outbox: Outbox;
   signer: Signer;
   history: HistoryStore;
@@ -62,6 +63,8 @@ export class Kernel {
   private shuttingDown: { restart: boolean } | null = null;
   private shutdownSignalled = false;
   private executorReady: Promise<void> = Promise.resolve();
+  /** Set once the executor has been created (it may still be starting). */
+  private executorOrNull: Executor | null = null;
   /** The shell request being handled: the parent of background output that arrives meanwhile. */
   private active: Message | null = null;
   /** Background output held for the next execute request. */
@@ -87,10 +90,19 @@ export class Kernel {
     this.log = options.log ?? ((line) => process.stderr.write(line + "\n"));
   }
 
+  /** The executor, for handlers that run after `executorReady`. */
+  private get executor(): Executor {
+    if (!this.executorOrNull) throw new Error("the executor is not loaded yet");
+    return this.executorOrNull;
+  }
+
   /** Publishes the "starting" status and starts the executor; requests that need it wait for it. */
   start(): Promise<void> {
     this.publish("status", { execution_state: "starting" });
-    this.executorReady = this.options.executor.start();
+    this.executorReady = Promise.resolve(this.options.executor).then((executor) => {
+      this.executorOrNull = executor;
+      return executor.start();
+    });
     return this.executorReady;
   }
 
@@ -125,7 +137,7 @@ export class Kernel {
 
   /** SIGINT or interrupt_request: stop the running cell and any pending input. */
   interrupt(): void {
-    this.options.executor.interrupt();
+    this.executorOrNull?.interrupt();
     this.pendingInput?.reject(new Error("interrupted while waiting for input"));
     this.pendingInput = null;
   }
@@ -297,7 +309,7 @@ export class Kernel {
     for (const e of this.held.splice(0)) events.onEvent(e);
     let outcome: ExecuteOutcome;
     try {
-      outcome = await this.options.executor.execute(code, {
+      outcome = await this.executor.execute(code, {
         executionCount: count,
         silent,
         storeHistory,
@@ -324,7 +336,7 @@ export class Kernel {
       this.publish("execute_result", { execution_count: count, data: outcome.result.data, metadata: outcome.result.metadata }, request);
     }
     const expressions = Object.keys(userExpressions).length
-      ? await this.options.executor.evaluateExpressions(userExpressions)
+      ? await this.executor.evaluateExpressions(userExpressions)
       : {};
     return { status: "ok", execution_count: count, payload: outcome.payload ?? [], user_expressions: expressions };
   }
@@ -355,19 +367,19 @@ export class Kernel {
 
   private async complete(request: Message): Promise<JsonObject> {
     const code = str(request.content.code, "");
-    const r = await this.options.executor.complete(code, int(request.content.cursor_pos, code.length));
+    const r = await this.executor.complete(code, int(request.content.cursor_pos, code.length));
     return { status: "ok", matches: r.matches, cursor_start: r.cursorStart, cursor_end: r.cursorEnd, metadata: r.metadata };
   }
 
   private async inspect(request: Message): Promise<JsonObject> {
     const code = str(request.content.code, "");
     const c = request.content;
-    const r = await this.options.executor.inspect(code, int(c.cursor_pos, code.length), int(c.detail_level, 0));
+    const r = await this.executor.inspect(code, int(c.cursor_pos, code.length), int(c.detail_level, 0));
     return { status: "ok", found: r.found, data: r.found ? r.data : {}, metadata: {} };
   }
 
   private async isComplete(request: Message): Promise<JsonObject> {
-    return { ...(await this.options.executor.isComplete(str(request.content.code, ""))) };
+    return { ...(await this.executor.isComplete(str(request.content.code, ""))) };
   }
 
   private async historyRequest(request: Message): Promise<JsonObject> {
@@ -393,13 +405,13 @@ export class Kernel {
 
   private async commInfo(request: Message): Promise<JsonObject> {
     const target = request.content.target_name;
-    return { status: "ok", comms: await this.options.executor.commInfo(typeof target === "string" ? target : undefined) };
+    return { status: "ok", comms: await this.executor.commInfo(typeof target === "string" ? target : undefined) };
   }
 
   private async commOpen(request: Message): Promise<null> {
     const c = request.content;
     const commId = str(c.comm_id, "");
-    if (!(await this.options.executor.commOpen(commId, str(c.target_name, ""), c.data ?? {}, request.metadata))) {
+    if (!(await this.executor.commOpen(commId, str(c.target_name, ""), c.data ?? {}, request.metadata))) {
       this.log(`dropout-lab: no comm target ${JSON.stringify(c.target_name)}; closing comm ${commId}`);
       this.publish("comm_close", { comm_id: commId, data: {} }, request);
     }
@@ -407,12 +419,12 @@ export class Kernel {
   }
 
   private async commMsg(request: Message): Promise<null> {
-    await this.options.executor.commMsg(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata);
+    await this.executor.commMsg(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata);
     return null;
   }
 
   private async commClose(request: Message): Promise<null> {
-    await this.options.executor.commClose(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata);
+    await this.executor.commClose(str(request.content.comm_id, ""), request.content.data ?? {}, request.metadata);
     return null;
   }
 

@@ -1,6 +1,6 @@
 /** Runs the kernel for one connection file until shutdown_request, SIGTERM or the parent's death. */
-import { readConnectionFile } from "./connection.js";
-import { createExecutor } from "./exec/index.js";
+import type { ConnectionInfo } from "./connection.js";
+import type { Executor } from "./exec/types.js";
 import { defaultHistoryPath, HistoryStore } from "./history.js";
 import { Kernel, type Outbox } from "./kernel.js";
 import { watchParent } from "./parent.js";
@@ -9,11 +9,18 @@ import { Signer } from "./wire.js";
 
 const log = (line: string): void => void process.stderr.write(line + "\n");
 
-export async function runKernel(connectionFile: string): Promise<void> {
-  const info = readConnectionFile(connectionFile);
-  if (info.key === "") log(`dropout-lab: WARNING: ${connectionFile} has an empty key; messages are not signed (insecure)`);
-  // Output while no cell runs goes to the kernel, which exists by the time the executor has started.
-  const executor = createExecutor({ cwd: process.cwd(), onBackgroundEvent: (event) => kernel.background(event) });
+/** Serves the kernel described by `info` (read from `source`). */
+export async function runKernel(info: ConnectionInfo, source: string): Promise<void> {
+  if (info.key === "") log(`dropout-lab: WARNING: ${source} has an empty key; messages are not signed (insecure)`);
+  // The executor module (the TypeScript compiler) takes seconds to load: the sockets are bound first and
+  // kernel_info is answered meanwhile; requests that need the executor wait for it.
+  let executor: Executor | null = null;
+  let bound!: () => void;
+  const loading = new Promise<void>((r) => (bound = r)).then(async () => {
+    const { createExecutor } = await import("./exec/index.js");
+    executor = createExecutor({ cwd: process.cwd(), onBackgroundEvent: (event) => kernel.background(event) });
+    return executor;
+  });
   let sockets: KernelSockets | null = null;
   const outbox: Outbox = { send: (channel, frames) => sockets?.send(channel, frames) };
 
@@ -23,13 +30,13 @@ export async function runKernel(connectionFile: string): Promise<void> {
       stopping = true;
       log(`dropout-lab: shutting down (${why})`);
       const timeout = new Promise((r) => setTimeout(r, 3000).unref());
-      await Promise.race([Promise.allSettled([executor.shutdown(), sockets?.close()]), timeout]);
+      await Promise.race([Promise.allSettled([executor?.shutdown(), sockets?.close()]), timeout]);
     }
     process.exit(code);
   };
 
   const kernel = new Kernel({
-    executor,
+    executor: loading,
     outbox,
     signer: new Signer(info.key),
     history: new HistoryStore(defaultHistoryPath(), log),
@@ -42,6 +49,7 @@ export async function runKernel(connectionFile: string): Promise<void> {
     subscribed: (topic) => kernel.subscribed(topic),
     log,
   });
+  bound();
   process.on("SIGINT", () => kernel.interrupt());
   process.on("SIGTERM", () => void stop(0, "SIGTERM"));
   watchParent((why) => void stop(0, why));

@@ -93,6 +93,8 @@ export class Harness {
   readonly historyPath: string;
   readonly kernel: Kernel;
   shutdowns: boolean[] = [];
+  /** What kernel.start() published. */
+  readonly starting: Sent[];
 
   constructor(historyPath = join(mkdtempSync(join(tmpdir(), "dl-hist-")), "history.jsonl")) {
     this.historyPath = historyPath;
@@ -111,6 +113,8 @@ export class Harness {
       onShutdown: (restart) => this.shutdowns.push(restart),
     });
     this.executor.background = (e) => this.kernel.background(e);
+    void this.kernel.start();
+    this.starting = this.sent.splice(0);
   }
 
   /** Builds and signs a request; `identities` route it as a ROUTER socket would. */

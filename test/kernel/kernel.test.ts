@@ -37,6 +37,12 @@ describe("dispatch", () => {
     expect(String(status.identities[0])).toBe(`kernel.${h.kernel.session.id}.status`);
   });
 
+  it("publishes status starting and starts the executor", async () => {
+    const h = new Harness();
+    expect(h.starting.map((s) => [s.message.header.msg_type, s.message.content])).toEqual([["status", { execution_state: "starting" }]]);
+    await until(() => h.executor.started);
+  });
+
   it("logs an unknown message type and still publishes busy and idle", async () => {
     const h = new Harness();
     const id = h.send("shell", "no_such_request");
