@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** The `dropout-lab` command line: install the kernelspec, run the kernel. */
 import { readConnectionFile } from "./connection.js";
-import { runKernel } from "./main.js";
 import { type InstallTarget, installKernelspec } from "./spec.js";
 
 const USAGE = `usage:
@@ -48,7 +47,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case "kernel": {
       const file = parseKernel(rest);
-      return runKernel(readConnectionFile(file), file);
+      const info = readConnectionFile(file);
+      const { runKernel } = await import("./main.js"); // sockets and executor load only for a kernel
+      return runKernel(info, file);
     }
     case "help":
     case "--help":
