@@ -7,6 +7,7 @@ import { inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { ConnectionError, endpoint, parseConnection, readConnectionFile, writeConnectionFile } from "../../kernel/connection.js";
 import { globToRegExp } from "../../kernel/history.js";
+import { watchParent } from "../../kernel/parent.js";
 import { CLI, connectionInfo } from "./client.js";
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -118,5 +119,17 @@ describe("history search globs", () => {
     expect(match("A*", "abc")).toBe(false);
     expect(match("a.c", "abc")).toBe(false);
     expect(match("*\n*", "line1\nline2")).toBe(true);
+  });
+});
+
+describe("parent watch", () => {
+  it("reports a JPY_PARENT_PID that does not exist, and stays quiet for a live one", async () => {
+    const gone: string[] = [];
+    const stopDead = watchParent((why) => gone.push(why), { JPY_PARENT_PID: "999999999" }, 5);
+    const stopLive = watchParent((why) => gone.push(`live: ${why}`), { JPY_PARENT_PID: String(process.pid) }, 5);
+    await new Promise((r) => setTimeout(r, 60));
+    stopDead();
+    stopLive();
+    expect(gone).toEqual(["parent process 999999999 is gone"]);
   });
 });

@@ -103,9 +103,13 @@ export class KernelClient {
   }
 
   /** Spawns the kernel on a fresh connection file (non-empty key unless given) and connects to it. */
-  static async start(options: { key?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<KernelClient> {
+  static async start(options: { key?: string; env?: NodeJS.ProcessEnv; cwd?: string; ipc?: boolean } = {}): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "dl-kernel-"));
     const info = await connectionInfo(options.key);
+    if (options.ipc) {
+      info.transport = "ipc";
+      info.ip = join(dir, "kernel-ipc");
+    }
     const file = join(dir, "connection.json");
     writeConnectionFile(file, info);
     const child = spawn(process.execPath, [CLI, "kernel", "-f", file], {
@@ -119,7 +123,7 @@ export class KernelClient {
   }
 
   private connect(): void {
-    const url = (port: number) => `tcp://${this.info.ip}:${port}`;
+    const url = (port: number) => (this.info.transport === "tcp" ? `tcp://${this.info.ip}:${port}` : `ipc://${this.info.ip}-${port}`);
     this.sockets.shell.connect(url(this.info.shell_port));
     this.sockets.control.connect(url(this.info.control_port));
     this.sockets.stdin.connect(url(this.info.stdin_port));
@@ -192,7 +196,7 @@ export class KernelClient {
   /** One heartbeat round trip on a fresh REQ socket; resolves with the echoed payload. */
   async ping(payload: Buffer, timeoutMs = 5000): Promise<Buffer> {
     const hb = new Request({ linger: 0, receiveTimeout: timeoutMs });
-    hb.connect(`tcp://${this.info.ip}:${this.info.hb_port}`);
+    hb.connect(this.info.transport === "tcp" ? `tcp://${this.info.ip}:${this.info.hb_port}` : `ipc://${this.info.ip}-${this.info.hb_port}`);
     try {
       await hb.send(payload);
       const [echo] = await hb.receive();

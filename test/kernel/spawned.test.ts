@@ -94,6 +94,17 @@ describe("kernel start-up errors", () => {
     expect(r.stderr).toMatch(/key must be a string/);
   });
 
+  it("serves over the ipc transport", async () => {
+    const k = await KernelClient.start({ ipc: true });
+    try {
+      const reply = await k.ready();
+      expect(reply.content.status).toBe("ok");
+      expect((await k.ping(Buffer.from("ipc beat"))).toString()).toBe("ipc beat");
+    } finally {
+      await k.close();
+    }
+  });
+
   it("accepts an explicitly empty key, logged as insecure", async () => {
     const k = await KernelClient.start({ key: "" });
     try {
