@@ -4,6 +4,7 @@
  * that runs one request at a time, and a control queue that is served even while a cell runs.
  */
 import { createRequire } from "node:module";
+import type { KernelMessage } from "@jupyterlab/services";
 import type { ExecEvent, ExecuteOutcome, Executor } from "./exec/types.js";
 import type { HistoryRow, HistoryStore } from "./history.js";
 import { decode, encode, type JsonObject, type Message, PROTOCOL_VERSION, Session, type Signer, WireError } from "./wire.js";
@@ -270,7 +271,7 @@ export class Kernel {
   // ---- handlers -------------------------------------------------------------------------------------------
 
   private async kernelInfo(): Promise<JsonObject> {
-    return {
+    const info = {
       status: "ok",
       protocol_version: PROTOCOL_VERSION,
       implementation: "dropout-lab",
@@ -288,8 +289,8 @@ export class Kernel {
         { text: "TypeScript Handbook", url: "https://www.typescriptlang.org/docs/handbook/intro.html" },
         { text: "Node.js API", url: `https://nodejs.org/docs/latest-v${process.versions.node.split(".")[0]}.x/api/` },
       ],
-      debugger: false,
-    };
+    } satisfies KernelMessage.IInfoReply;
+    return { ...info, debugger: false };
   }
 
   private async execute(request: Message): Promise<JsonObject> {
