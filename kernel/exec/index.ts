@@ -44,6 +44,8 @@ export interface ExecutorOptions {
    * Without it, such output is held and delivered through the next cell's onEvent before its own output.
    */
   onBackgroundEvent?: (event: ExecEvent) => void;
+  /** The evaluator's JavaScript heap limit in MiB (default: 75% of the machine's memory). */
+  maxHeapMb?: number;
   /** Makes the compiler; defaults to the TypeScript CellCompiler. */
   compiler?: (options: { cwd: string; kernelRoot: string }) => Compiler;
 }
@@ -166,7 +168,8 @@ class WorkerExecutor implements Executor {
       workerData: data,
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: Math.floor((totalmem() / 2 ** 20) * 0.75) },
+      // With a limit, running out of heap ends the worker only (without one, it aborts the whole process).
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? Math.floor((totalmem() / 2 ** 20) * 0.75) },
     });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
