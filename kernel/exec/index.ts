@@ -2,7 +2,7 @@
  * The executor: cells are compiled on this thread and run in a worker thread (see worker.ts). This thread
  * is never blocked by user code; it interrupts the worker through the inspector's NodeWorker domain.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -76,6 +76,7 @@ async function evaluatorUrl(): Promise<URL> {
   if (existsSync(built)) return (workerUrl = pathToFileURL(built));
   const ts = (await import("typescript")).default;
   const out = mkdtempSync(join(tmpdir(), "dropout-lab-evaluator-"));
+  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
   for (const name of ["worker", "display"]) {
     const source = readFileSync(join(here, `${name}.ts`), "utf8");
     const { outputText } = ts.transpileModule(source, {
