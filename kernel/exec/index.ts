@@ -1,6 +1,19 @@
 /**
- * The executor: cells are compiled on this thread and run in a worker thread (see worker.ts). This thread
- * is never blocked by user code; it interrupts the worker through the inspector's NodeWorker domain.
+ * The executor: cells are type-checked and transpiled on this thread (CellCompiler) and run in a worker
+ * thread (worker.ts) with V8's REPL mode. This thread is never blocked by user code; it interrupts the
+ * worker through the inspector's NodeWorker domain, and replaces a worker that dies (heap exhausted,
+ * process.exit) with a fresh one, reporting the cell as an "EvaluatorRestarted" error.
+ *
+ * Cells see these globals: display(value, { displayId, update, metadata }), clearOutput({ wait }),
+ * html`...`, svg`...`, md`...`, input(prompt) and password(prompt) (async, through onInputRequest),
+ * help(value) (a pager payload: ExecuteOutcome.payload = [{ source: "page", data, start: 0 }]),
+ * comms.registerTarget(name, (comm, data, metadata) => ...) and comms.open(target, data, metadata)
+ * (a Comm with send, close, onMsg, onClose), require (resolving from the notebook's folder), and
+ * globalThis.__dropoutLabImport(spec), which the compiled `import` statements call.
+ *
+ * Cells are named `cell<executionCount>.ts` in stack traces and compiler messages. Output of a cell reaches
+ * onEvent before execute() resolves; output while no cell runs goes to ExecutorOptions.onBackgroundEvent.
+ * user_expressions are evaluated as JavaScript, without type-checking.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
