@@ -1,8 +1,21 @@
 /**
- * The executor: cells are compiled on this thread and run in a worker thread (see worker.ts). This thread
- * is never blocked by user code; it interrupts the worker through the inspector's NodeWorker domain.
+ * The executor: cells are type-checked and transpiled on this thread (CellCompiler) and run in a worker
+ * thread (worker.ts) with V8's REPL mode. This thread is never blocked by user code; it interrupts the
+ * worker through the inspector's NodeWorker domain, and replaces a worker that dies (heap exhausted,
+ * process.exit) with a fresh one, reporting the cell as an "EvaluatorRestarted" error.
+ *
+ * Cells see these globals: display(value, { displayId, update, metadata }), clearOutput({ wait }),
+ * html`...`, svg`...`, md`...`, input(prompt) and password(prompt) (async, through onInputRequest),
+ * help(value) (a pager payload: ExecuteOutcome.payload = [{ source: "page", data, start: 0 }]),
+ * comms.registerTarget(name, (comm, data, metadata) => ...) and comms.open(target, data, metadata)
+ * (a Comm with send, close, onMsg, onClose), require (resolving from the notebook's folder), and
+ * globalThis.__dropoutLabImport(spec), which the compiled `import` statements call.
+ *
+ * Cells are named `cell<executionCount>.ts` in stack traces and compiler messages. Output of a cell reaches
+ * onEvent before execute() resolves; output while no cell runs goes to ExecutorOptions.onBackgroundEvent.
+ * user_expressions are evaluated as JavaScript, without type-checking.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -44,6 +57,8 @@ export interface ExecutorOptions {
    * Without it, such output is held and delivered through the next cell's onEvent before its own output.
    */
   onBackgroundEvent?: (event: ExecEvent) => void;
+  /** The evaluator's JavaScript heap limit in MiB (default: 75% of the machine's memory). */
+  maxHeapMb?: number;
   /** Makes the compiler; defaults to the TypeScript CellCompiler. */
   compiler?: (options: { cwd: string; kernelRoot: string }) => Compiler;
 }
@@ -74,6 +89,7 @@ async function evaluatorUrl(): Promise<URL> {
   if (existsSync(built)) return (workerUrl = pathToFileURL(built));
   const ts = (await import("typescript")).default;
   const out = mkdtempSync(join(tmpdir(), "dropout-lab-evaluator-"));
+  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
   for (const name of ["worker", "display"]) {
     const source = readFileSync(join(here, `${name}.ts`), "utf8");
     const { outputText } = ts.transpileModule(source, {
@@ -166,7 +182,8 @@ class WorkerExecutor implements Executor {
       workerData: data,
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: Math.floor((totalmem() / 2 ** 20) * 0.75) },
+      // With a limit, running out of heap ends the worker only (without one, it aborts the whole process).
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? Math.floor((totalmem() / 2 ** 20) * 0.75) },
     });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {

@@ -149,6 +149,12 @@ export function errorInfo(thrown: unknown): ErrorInfo {
 
 const errorOutcome = (thrown: unknown): ExecuteOutcome => ({ status: "error", ...errorInfo(thrown) });
 
+/** A syntax error has no stack frame of its own: point at the place V8 reports. */
+function syntaxErrorAt(outcome: ExecuteOutcome, thrown: unknown, where: string): ExecuteOutcome {
+  if (outcome.status !== "error" || !(thrown instanceof SyntaxError) || outcome.traceback.length > 1) return outcome;
+  return { ...outcome, traceback: [...outcome.traceback, `    at ${where}`] };
+}
+
 const keyboardInterrupt: ExecuteOutcome = {
   status: "error",
   ename: "KeyboardInterrupt",
@@ -177,7 +183,7 @@ interface RemoteObject {
 }
 interface EvaluateResult {
   result: RemoteObject;
-  exceptionDetails?: { exception?: RemoteObject; text: string };
+  exceptionDetails?: { exception?: RemoteObject; text: string; lineNumber: number; columnNumber: number };
 }
 
 function post<T>(method: string, params: object): Promise<T> {
@@ -224,7 +230,10 @@ function isTermination(error: unknown): boolean {
 }
 
 /** Evaluates `expression` as a REPL script: the completion value, or the thrown value. */
-async function evaluate(expression: string, race?: Promise<never>): Promise<{ value: unknown } | { thrown: unknown }> {
+async function evaluate(
+  expression: string,
+  race?: Promise<never>,
+): Promise<{ value: unknown } | { thrown: unknown; where: string }> {
   const evaluation = post<EvaluateResult>("Runtime.evaluate", {
     expression,
     replMode: true,
@@ -234,9 +243,10 @@ async function evaluate(expression: string, race?: Promise<never>): Promise<{ va
   });
   const result = await (race ? Promise.race([evaluation, race]) : evaluation);
   try {
-    if (result.exceptionDetails) {
-      const exception = result.exceptionDetails.exception;
-      return { thrown: exception ? await localValue(exception) : new Error(result.exceptionDetails.text) };
+    const details = result.exceptionDetails;
+    if (details) {
+      const thrown = details.exception ? await localValue(details.exception) : new Error(details.text);
+      return { thrown, where: `${details.lineNumber + 1}:${details.columnNumber + 1}` };
     }
     return { value: await localValue(result.result) };
   } finally {
@@ -255,7 +265,7 @@ async function run(message: Extract<ToWorker, { type: "run" }>): Promise<void> {
   let outcome: ExecuteOutcome;
   try {
     const evaluated = await evaluate(`${message.js}\n//# sourceURL=${message.cellName}`, interrupted);
-    if ("thrown" in evaluated) outcome = errorOutcome(evaluated.thrown);
+    if ("thrown" in evaluated) outcome = syntaxErrorAt(errorOutcome(evaluated.thrown), evaluated.thrown, `${message.cellName}:${evaluated.where}`);
     else if (evaluated.value === undefined || !message.wantResult) outcome = { status: "ok" };
     else outcome = { status: "ok", result: { data: jsonData(toMimeBundle(evaluated.value), "a mime bundle"), metadata: {} } };
   } catch (error) {

@@ -58,6 +58,12 @@ describe("errors", async () => {
     expect(resultText((await run(executor, "ok + 1")).outcome)).toBe("2");
   });
 
+  it("points at syntax errors in the cell", async () => {
+    const r = await run(executor, "let fine = 1;\nlet broken = (;");
+    expect(r.outcome).toMatchObject({ status: "error", ename: "SyntaxError", evalue: "Unexpected token ';'" });
+    expect((r.outcome as { traceback: string[] }).traceback[1]).toMatch(/^ {4}at cell\d+\.ts:2:15$/);
+  });
+
   it("keeps variables declared before a throw in the same cell", async () => {
     await run(executor, `var early = "set"; throw new Error("stop");`);
     expect(resultText((await run(executor, "early")).outcome)).toBe("'set'");
