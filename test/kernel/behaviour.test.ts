@@ -49,6 +49,17 @@ describe("kernel behaviour", () => {
     expect(resultText(iopub)).toEqual(["43"]);
   });
 
+  it("aborts only the cells queued behind a failed one; later cells run", async () => {
+    const fail = await k.send("shell", "execute_request", { code: 'await new Promise((r) => setTimeout(r, 500));\nthrow new Error("stop here")' });
+    const queued = await k.send("shell", "execute_request", { code: "kept = 0" });
+    const failed = await k.reply("shell", fail, 20_000);
+    expect(failed.content).toMatchObject({ status: "error", evalue: "stop here" });
+    expect((await k.reply("shell", queued)).content.status).toBe("aborted");
+    const [later, iopub] = await k.request("shell", "execute_request", { code: "kept" });
+    expect(later.content.status).toBe("ok");
+    expect(resultText(iopub)).toEqual(["42"]);
+  });
+
   it("asks for input on stdin and resumes the cell with the reply", async () => {
     const id = await k.send("shell", "execute_request", {
       code: 'const answer = await input("your name: ");\nconsole.log(`hi ${answer}`);',

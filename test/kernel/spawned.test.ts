@@ -57,6 +57,20 @@ describe("spawned kernel", () => {
     expect(k.stderr.join("")).toContain("replayed signature");
   });
 
+  it("survives malformed frames and JSON", async () => {
+    await k.sendFrames("shell", [Buffer.from("garbage")]);
+    await k.sendFrames("shell", [Buffer.from("<IDS|MSG>")]);
+    await k.sendFrames("control", [Buffer.from("<IDS|MSG>"), Buffer.from("sig"), Buffer.from("{"), Buffer.from("{}"), Buffer.from("{}"), Buffer.from("{}")]);
+    const parts = ["{not json", "{}", "{}", "{}"].map((p) => Buffer.from(p));
+    await k.sendFrames("shell", [Buffer.from("<IDS|MSG>"), Buffer.from(k.signer.sign(parts)), ...parts]);
+    const [reply] = await k.request("shell", "kernel_info_request");
+    expect(reply.content.status).toBe("ok");
+    const log = k.stderr.join("");
+    expect(log).toContain("no <IDS|MSG> delimiter");
+    expect(log).toContain("expected 5 frames after the delimiter");
+    expect(log).toContain("header is not valid JSON");
+  });
+
   it("echoes heartbeats", async () => {
     for (const payload of ["ping", "\u00ff binary \u0000"]) {
       const echo = await k.ping(Buffer.from(payload, "latin1"));
