@@ -54,6 +54,12 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
   process.on("SIGTERM", () => void stop(0, "SIGTERM"));
   watchParent((why) => void stop(0, why));
   try {
+    await sockets.heartbeat;
+  } catch (e) {
+    log(`dropout-lab: ${(e as Error).message}`);
+    await stop(1, "the heartbeat could not bind");
+  }
+  try {
     await ready;
   } catch (e) {
     log(`dropout-lab: the executor failed to start: ${(e as Error).stack ?? e}`);

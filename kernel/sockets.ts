@@ -17,7 +17,8 @@ export interface SocketEvents {
 export class KernelSockets implements Outbox {
   private readonly sockets: Record<SocketChannel, Router | XPublisher>;
   private readonly outboxes: Record<SocketChannel, Promise<void>>;
-  private heartbeat: Worker | null = null;
+  private heartbeatWorker: Worker | null = null;
+  private heartbeatBound: Promise<void> = Promise.resolve();
 
   private constructor(private readonly events: SocketEvents) {
     const options = { linger: 1000 };
@@ -31,16 +32,18 @@ export class KernelSockets implements Outbox {
     this.outboxes = { shell: Promise.resolve(), control: Promise.resolve(), stdin: Promise.resolve(), iopub: Promise.resolve() };
   }
 
-  /** Binds every socket at exactly the connection file's addresses and starts receiving. */
+  /**
+   * Binds every socket at exactly the connection file's addresses and starts receiving. The heartbeat thread
+   * binds meanwhile (loading ZeroMQ in a thread takes a while); `heartbeat` settles when it has.
+   */
   static async bind(info: ConnectionInfo, events: SocketEvents): Promise<KernelSockets> {
     const k = new KernelSockets(events);
+    k.heartbeatBound = k.startHeartbeat(endpoint(info, "hb"));
+    k.heartbeatBound.catch(() => {}); // reported through `heartbeat`
     try {
-      const heartbeat = k.startHeartbeat(endpoint(info, "hb"));
-      heartbeat.catch(() => {}); // awaited below; a failure before then must not go unhandled
       for (const channel of Object.keys(k.sockets) as SocketChannel[]) {
         await k.sockets[channel].bind(endpoint(info, channel));
       }
-      await heartbeat;
     } catch (e) {
       await k.close();
       throw e;
@@ -49,9 +52,14 @@ export class KernelSockets implements Outbox {
     return k;
   }
 
+  /** Resolves once the heartbeat answers; rejects if it could not bind. */
+  get heartbeat(): Promise<void> {
+    return this.heartbeatBound;
+  }
+
   private startHeartbeat(address: string): Promise<void> {
     const worker = new Worker(new URL("./heartbeat-worker.js", import.meta.url), { workerData: { endpoint: address } });
-    this.heartbeat = worker;
+    this.heartbeatWorker = worker;
     return new Promise((resolve, reject) => {
       worker.once("message", (m: { bound?: true; error?: string }) =>
         m.bound ? resolve() : reject(new Error(`heartbeat: ${m.error}`)),
@@ -91,8 +99,8 @@ export class KernelSockets implements Outbox {
   async close(): Promise<void> {
     await Promise.all(Object.values(this.outboxes));
     for (const s of Object.values(this.sockets)) if (!s.closed) s.close();
-    const hb = this.heartbeat;
-    this.heartbeat = null;
+    const hb = this.heartbeatWorker;
+    this.heartbeatWorker = null;
     if (hb) {
       const exited = new Promise<void>((r) => hb.once("exit", () => r()));
       hb.postMessage("close");

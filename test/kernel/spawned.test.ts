@@ -1,5 +1,6 @@
 /** The built kernel (`node dist/kernel/cli.js kernel -f`) over real ZeroMQ sockets with a non-empty key. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +95,17 @@ describe("kernel start-up errors", () => {
     return spawnSync(process.execPath, [CLI, "kernel", "-f", file], { encoding: "utf8", timeout: 20_000 });
   };
 
+  /** As `run`, without blocking the event loop (the port blocker must keep accepting). */
+  const runAsync = (info: unknown): Promise<{ status: number | null; stderr: string }> => {
+    const dir = mkdtempSync(join(tmpdir(), "dl-conn-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify(info));
+    const child = spawn(process.execPath, [CLI, "kernel", "-f", file], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, JUPYTER_DATA_DIR: join(dir, "data") } });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    return new Promise((r) => child.once("exit", (status) => r({ status, stderr })));
+  };
+
   it("refuses a signature scheme other than hmac-sha256", async () => {
     const r = run({ ...(await connectionInfo()), signature_scheme: "hmac-md5" });
     expect(r.status).toBe(1);
@@ -106,6 +118,21 @@ describe("kernel start-up errors", () => {
     const r = run(info);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/key must be a string/);
+  });
+
+  it("exits with a clear error when a port is taken", async () => {
+    for (const taken of ["shell_port", "hb_port"] as const) {
+      const info = await connectionInfo();
+      const blocker = createServer();
+      await new Promise<void>((r) => blocker.listen(info[taken], "127.0.0.1", () => r()));
+      try {
+        const r = await runAsync(info);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/Address already in use/i);
+      } finally {
+        blocker.close();
+      }
+    }
   });
 
   it("serves over the ipc transport", async () => {
