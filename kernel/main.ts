@@ -43,6 +43,8 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
     log,
     onShutdown: (restart) => void stop(0, restart ? "shutdown_request, restart" : "shutdown_request"),
   });
+  process.on("SIGINT", () => kernel.interrupt());
+  process.on("SIGTERM", () => void stop(0, "SIGTERM"));
   const ready = kernel.start();
   sockets = await KernelSockets.bind(info, {
     message: (channel, frames) => kernel.receive(channel, frames),
@@ -50,8 +52,6 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
     log,
   });
   bound();
-  process.on("SIGINT", () => kernel.interrupt());
-  process.on("SIGTERM", () => void stop(0, "SIGTERM"));
   watchParent((why) => void stop(0, why));
   try {
     await sockets.heartbeat;
