@@ -202,6 +202,8 @@ class WorkerExecutor implements Executor {
     const reason = this.workerError ? `${this.workerError.name}: ${this.workerError.message}` : `exit code ${code}`;
     for (const resolve of this.replies.values()) resolve(undefined);
     this.replies.clear();
+    for (const settle of this.inspectorReplies.values()) settle({ error: "the evaluator thread ended" });
+    this.inspectorReplies.clear();
     this.running?.resolve({
       status: "error",
       ename: "EvaluatorRestarted",
