@@ -106,7 +106,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface CallFrame {
   callFrameId: string;
-  location: { scriptId: string };
 }
 
 /** How long an interrupt looks for a safe point to terminate, and when a worker counts as stuck. */
@@ -139,8 +138,6 @@ class WorkerExecutor implements Executor {
   private readonly inspectorReplies = new Map<number, (message: { result?: unknown; error?: unknown }) => void>();
   private nextId = 1;
   private pausedWaiter?: (frames: CallFrame[]) => void;
-  /** Script URLs by id, from Debugger.scriptParsed while the debugger is enabled for an interrupt. */
-  private readonly scriptUrls = new Map<string, string>();
   private shuttingDown = false;
 
   constructor(private readonly options: ExecutorOptions) {
@@ -205,6 +202,8 @@ class WorkerExecutor implements Executor {
     const reason = this.workerError ? `${this.workerError.name}: ${this.workerError.message}` : `exit code ${code}`;
     for (const resolve of this.replies.values()) resolve(undefined);
     this.replies.clear();
+    for (const settle of this.inspectorReplies.values()) settle({ error: "the evaluator thread ended" });
+    this.inspectorReplies.clear();
     this.running?.resolve({
       status: "error",
       ename: "EvaluatorRestarted",
@@ -311,8 +310,8 @@ class WorkerExecutor implements Executor {
   /**
    * Stops the running cell. The worker is paused with Debugger.pause (Node's and the kernel's scripts are
    * blackboxed, so it stops in user code) and, where that is safe, the code is ended with
-   * Runtime.terminateExecution: a synchronous loop inside the cell's evaluation, or an awaiting loop's
-   * continuation run as a microtask. Code called from a timer, immediate or nextTick callback is stepped
+   * Runtime.terminateExecution: a synchronous loop inside the cell's evaluation (called from the worker's
+   * message handler), or an awaiting loop's continuation run as a microtask. Code called from a timer, immediate or nextTick callback is stepped
    * out of to the next user code that runs, since ending it there would abort the process. Then the worker rejects the
    * cell's pending evaluation, which ends the cell in every case; a worker that cannot even do that (a
    * synchronous loop inside a timer) is replaced by a fresh one.
@@ -333,7 +332,7 @@ class WorkerExecutor implements Executor {
       };
       let frames = await nextPause("Debugger.pause");
       while (frames && this.running === running) {
-        if (await this.terminable(frames, kernelScripts)) {
+        if (await this.terminable(frames)) {
           void this.inspector("Runtime.terminateExecution");
           await this.inspector("Debugger.resume");
           break;
@@ -342,7 +341,6 @@ class WorkerExecutor implements Executor {
       }
     } finally {
       await this.inspector("Debugger.disable");
-      this.scriptUrls.clear();
     }
     while (this.running === running) {
       if (Date.now() - started > STUCK_MS) {
@@ -355,8 +353,8 @@ class WorkerExecutor implements Executor {
     }
   }
 
-  private async terminable(frames: CallFrame[], kernelScripts: string): Promise<boolean> {
-    if (frames.some((f) => this.scriptUrls.get(f.location.scriptId)?.startsWith(kernelScripts))) return true;
+  /** Asks the paused worker whether its current code can be terminated (see `terminable` in worker.ts). */
+  private async terminable(frames: CallFrame[]): Promise<boolean> {
     const answer = (await this.inspector("Debugger.evaluateOnCallFrame", {
       callFrameId: frames[0]!.callFrameId,
       expression: `globalThis[Symbol.for("dropout-lab.terminable")]()`,
@@ -380,13 +378,11 @@ class WorkerExecutor implements Executor {
   private onInspectorMessage(message: {
     id?: number;
     method?: string;
-    params?: { callFrames?: CallFrame[]; scriptId?: string; url?: string };
+    params?: { callFrames?: CallFrame[] };
     result?: unknown;
     error?: unknown;
   }): void {
-    if (message.method === "Debugger.scriptParsed") {
-      this.scriptUrls.set(message.params!.scriptId!, message.params!.url ?? "");
-    } else if (message.id !== undefined) {
+    if (message.id !== undefined) {
       this.inspectorReplies.get(message.id)?.(message);
       this.inspectorReplies.delete(message.id);
     } else if (message.method === "Debugger.paused") {

@@ -14,7 +14,7 @@ import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { html, md, safeInspect, svg, toMimeBundle } from "./display.js";
-import type { ErrorInfo, ExecEvent, ExecuteOutcome, MimeBundle } from "./types.js";
+import type { ErrorInfo, ExecEvent, ExecuteOutcome } from "./types.js";
 
 export interface EvaluatorData {
   cwd: string;
