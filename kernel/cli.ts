@@ -1,5 +1,68 @@
 #!/usr/bin/env node
-/** The `dropout-lab` command line: install the kernelspec, run the kernel, run notebooks headlessly. */
-const [command] = process.argv.slice(2);
-console.error(`dropout-lab: unknown command ${command ?? "(none)"}`);
-process.exit(2);
+/** The `dropout-lab` command line: install the kernelspec, run the kernel. */
+import { readConnectionFile } from "./connection.js";
+import { type InstallTarget, installKernelspec } from "./spec.js";
+
+const USAGE = `usage:
+  dropout-lab install [--user | --sys-prefix | --prefix DIR]   write the kernelspec "dropout-lab" (default --user)
+  dropout-lab kernel -f CONNECTION_FILE                          run the kernel`;
+
+class UsageError extends Error {}
+
+function parseInstall(args: string[]): InstallTarget {
+  const targets: InstallTarget[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--user") targets.push({ kind: "user" });
+    else if (a === "--sys-prefix") targets.push({ kind: "sys-prefix" });
+    else if (a === "--prefix" || a.startsWith("--prefix=")) {
+      const dir = a === "--prefix" ? args[++i] : a.slice("--prefix=".length);
+      if (!dir) throw new UsageError("--prefix needs a directory");
+      targets.push({ kind: "prefix", dir });
+    } else throw new UsageError(`install: unknown option ${a}`);
+  }
+  if (targets.length > 1) throw new UsageError("install: give at most one of --user, --sys-prefix, --prefix DIR");
+  return targets[0] ?? { kind: "user" };
+}
+
+function parseKernel(args: string[]): string {
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-f" || a === "--connection-file") file = args[++i];
+    else if (a.startsWith("--connection-file=")) file = a.slice("--connection-file=".length);
+    else throw new UsageError(`kernel: unknown option ${a}`);
+  }
+  if (!file) throw new UsageError("kernel: -f CONNECTION_FILE is required");
+  return file;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "install": {
+      const dir = installKernelspec(parseInstall(rest));
+      console.log(`dropout-lab: installed kernelspec in ${dir}`);
+      return;
+    }
+    case "kernel": {
+      const file = parseKernel(rest);
+      const info = readConnectionFile(file);
+      const { runKernel } = await import("./main.js"); // sockets and executor load only for a kernel
+      return runKernel(info, file);
+    }
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command ${command ?? "(none)"}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: Error) => {
+  console.error(`dropout-lab: ${e.message}`);
+  if (e instanceof UsageError) console.error(USAGE);
+  process.exit(e instanceof UsageError ? 2 : 1);
+});

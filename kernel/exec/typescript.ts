@@ -1,0 +1,477 @@
+/**
+ * Type-checks notebook cells against the cells that ran before them, transpiles them for V8's REPL mode, and
+ * answers completion, inspection and is-complete requests, all with one TypeScript language service.
+ *
+ * Every cell is a virtual module in the notebook's folder. A committed cell exports its top-level names; a
+ * later cell imports, on a generated line before its code, the latest version of every name it may use (so a
+ * re-declared `const x` simply comes from the later cell). Diagnostics are reported for the current cell
+ * only, in the cell's own lines and columns.
+ */
+import path from "node:path";
+import ts from "typescript";
+import { KERNEL_GLOBALS } from "./typescript-globals.js";
+import { transpileCell } from "./typescript-transpile.js";
+import type { CompleteReply, InspectReply, IsCompleteReply } from "./types.js";
+
+export interface CellDiagnostic {
+  /** 1-based line in the cell. */
+  line: number;
+  /** 1-based column in the cell (UTF-16 code units, as in V8's stack traces). */
+  column: number;
+  message: string;
+  /** The TypeScript error code (TS2322 → 2322). */
+  code: number;
+}
+
+export type CompileResult = { ok: true; js: string } | { ok: false; diagnostics: CellDiagnostic[] };
+
+export interface CellCompilerOptions {
+  /** The notebook's folder: relative imports and the user's packages resolve from here. */
+  cwd: string;
+  /** Root of the dropout-lab package: its node_modules provides @types/node and typescript. */
+  kernelRoot: string;
+}
+
+/** How a top-level name was declared; decides what assigning to it from a later cell means. */
+type BindingKind = "let" | "const" | "function" | "class" | "enum" | "namespace" | "import" | "type";
+
+/** Module specifier of a committed cell in the generated prefixes. */
+const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
+
+const COMPILER_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  moduleDetection: ts.ModuleDetectionKind.Force,
+  customConditions: ["node"],
+  lib: ["lib.es2023.d.ts"],
+  types: ["node"],
+  esModuleInterop: true,
+  resolveJsonModule: true,
+  skipLibCheck: true,
+  noEmit: true,
+};
+
+/** Diagnostics a notebook does not want: an import of an untyped JavaScript package is simply `any`. */
+const IGNORED_CODES = new Set([7016]);
+/** "Cannot assign to 'x' because it is an import." — an earlier cell's binding, see `assignmentError`. */
+const ASSIGN_TO_IMPORT = 2632;
+
+/** Shared by all compilers in the process, so that lib and @types files are parsed once. */
+const registry = ts.createDocumentRegistry();
+/** Numbers the compilers: their virtual files must not meet in the shared registry. */
+let compilers = 0;
+
+/** The top-level names a cell declares (value kinds win over type-only ones) and those it exports itself. */
+function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>; exported: Set<string> } {
+  const names = new Map<string, BindingKind>();
+  const exported = new Set<string>();
+  const add = (name: ts.Identifier | undefined, kind: BindingKind, node?: ts.Node) => {
+    if (!name) return;
+    const before = names.get(name.text);
+    if (!before || before === "type") names.set(name.text, kind);
+    const modifiers = node && ts.canHaveModifiers(node) ? ts.getModifiers(node) : undefined;
+    const isExport = modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    const isDefault = modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
+    if (isExport && !isDefault) exported.add(name.text);
+  };
+  const addBinding = (name: ts.BindingName, kind: BindingKind, node: ts.Node): void => {
+    if (ts.isIdentifier(name)) add(name, kind, node);
+    else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, kind, node);
+  };
+  for (const statement of source.statements) {
+    if (ts.isVariableStatement(statement)) {
+      const flags = statement.declarationList.flags;
+      const kind = flags & (ts.NodeFlags.Const | ts.NodeFlags.Using) ? "const" : "let";
+      for (const d of statement.declarationList.declarations) addBinding(d.name, kind, statement);
+    } else if (ts.isFunctionDeclaration(statement)) add(statement.name, "function", statement);
+    else if (ts.isClassDeclaration(statement)) add(statement.name, "class", statement);
+    else if (ts.isEnumDeclaration(statement)) add(statement.name, "enum", statement);
+    else if (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) add(statement.name, "type", statement);
+    else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name)) add(statement.name, "namespace", statement);
+    else if (ts.isImportEqualsDeclaration(statement)) add(statement.name, "import", statement);
+    else if (ts.isImportDeclaration(statement) && statement.importClause) {
+      const clause = statement.importClause;
+      add(clause.name, "import");
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name, "import");
+      if (bindings && ts.isNamedImports(bindings)) for (const e of bindings.elements) add(e.name, "import");
+    } else if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause) {
+      if (ts.isNamedExports(statement.exportClause)) for (const e of statement.exportClause.elements) exported.add(e.name.text);
+    }
+  }
+  return { names, exported };
+}
+
+/** Every identifier text in a cell: the earlier names it may refer to. */
+function identifiers(source: ts.SourceFile): Set<string> {
+  const out = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) out.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
+function parse(code: string): ts.SourceFile {
+  return ts.createSourceFile("cell.ts", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+}
+
+/** UTF-16 offset of the code point index `cursor` (Jupyter counts code points). */
+function toUtf16(text: string, cursor: number): number {
+  let offset = 0;
+  for (let seen = 0; seen < cursor && offset < text.length; seen++) {
+    offset += text.codePointAt(offset)! > 0xffff ? 2 : 1;
+  }
+  return offset;
+}
+
+/** Code point index of the UTF-16 offset `offset`. */
+function toCodePoints(text: string, offset: number): number {
+  return [...text.slice(0, offset)].length;
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, column: offset - lineStart + 1 };
+}
+
+interface VirtualFile {
+  text: string;
+  version: number;
+}
+
+interface CommittedCell {
+  file: string;
+  names: Map<string, BindingKind>;
+}
+
+/** Where a name visible to the next cell comes from. */
+interface Visible {
+  cell: number;
+  kind: BindingKind;
+}
+
+export class CellCompiler {
+  readonly #id: number;
+  readonly #cwd: string;
+  readonly #kernelRoot: string;
+  readonly #files = new Map<string, VirtualFile>();
+  readonly #cells: CommittedCell[] = [];
+  readonly #visible = new Map<string, Visible>();
+  readonly #globalsFile: string;
+  readonly #currentFile: string;
+  readonly #service: ts.LanguageService;
+  readonly #moduleCache: ts.ModuleResolutionCache;
+  readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
+  #missingModule = false;
+
+  constructor(options: CellCompilerOptions) {
+    this.#cwd = path.resolve(options.cwd);
+    this.#kernelRoot = path.resolve(options.kernelRoot);
+    this.#id = compilers++;
+    this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
+    this.#currentFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell__.ts`);
+    this.#files.set(this.#globalsFile, { text: KERNEL_GLOBALS, version: 1 });
+    const canonical = ts.sys.useCaseSensitiveFileNames ? (f: string) => f : (f: string) => f.toLowerCase();
+    this.#moduleCache = ts.createModuleResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
+    this.#typeCache = ts.createTypeReferenceDirectiveResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
+    this.#service = ts.createLanguageService(this.#host(), registry);
+  }
+
+  #host(): ts.LanguageServiceHost {
+    const files = this.#files;
+    const fileExists = (f: string) => files.has(f) || ts.sys.fileExists(f);
+    const readFile = (f: string) => files.get(f)?.text ?? ts.sys.readFile(f);
+    const version = (f: string) => {
+      const file = files.get(f);
+      if (file) return String(file.version);
+      // Library files never change; the user's own sources may be edited beside the notebook.
+      if (f.includes("/node_modules/")) return "0";
+      return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
+    };
+    // The language service asks for every file's snapshot for every new program: read each version once.
+    const snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
+    const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
+      getCompilationSettings: () => COMPILER_OPTIONS,
+      getScriptFileNames: () => [this.#globalsFile, this.#currentFile],
+      getScriptVersion: version,
+      getScriptSnapshot: (f) => {
+        const v = version(f);
+        const cached = snapshots.get(f);
+        if (cached?.version === v) return cached.snapshot;
+        const text = readFile(f);
+        const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+        snapshots.set(f, { version: v, snapshot });
+        return snapshot;
+      },
+      // Not in the public host interface (typescript 6.0 reads it): lets each new program reuse the cached
+      // package.json lookups instead of reading them again for every file.
+      getModuleResolutionCache: () => this.#moduleCache,
+      getCurrentDirectory: () => this.#cwd,
+      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+      fileExists,
+      readFile,
+      directoryExists: ts.sys.directoryExists,
+      getDirectories: ts.sys.getDirectories,
+      realpath: ts.sys.realpath,
+      useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+      resolveModuleNameLiterals: (literals, containingFile, _redirect, options, containingSource) =>
+        literals.map((literal) =>
+          this.#resolveModule(literal.text, containingFile, ts.getModeForUsageLocation(containingSource, literal, options)),
+        ),
+      resolveTypeReferenceDirectiveReferences: (references, containingFile, redirect, options, containingSource) =>
+        references.map((reference) => {
+          const name = typeof reference === "string" ? reference : reference.fileName.toLowerCase();
+          const mode =
+            typeof reference === "string" ? undefined : ts.getModeForFileReference(reference, containingSource?.impliedNodeFormat);
+          const resolve = (from: string) =>
+            ts.resolveTypeReferenceDirective(name, from, options, ts.sys, redirect, this.#typeCache, mode);
+          const found = resolve(containingFile);
+          return found.resolvedTypeReferenceDirective ? found : resolve(path.join(this.#kernelRoot, "index.ts"));
+        }),
+    };
+    return host;
+  }
+
+  /**
+   * Committed cells by their specifier; "dropout-lab" from the kernel's own package; everything else from the
+   * importing file, then (for package names) from the kernel's install.
+   */
+  #resolveModule(name: string, containingFile: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations {
+    const cell = CELL_SPECIFIER.exec(name);
+    if (cell) {
+      const resolvedFileName = this.#cells[Number(cell[1])]!.file;
+      return { resolvedModule: { resolvedFileName, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
+    }
+    const fromKernel = path.join(this.#kernelRoot, "index.ts");
+    const resolve = (from: string) => ts.resolveModuleName(name, from, COMPILER_OPTIONS, ts.sys, this.#moduleCache, undefined, mode);
+    if (name === "dropout-lab" || name.startsWith("dropout-lab/")) return resolve(fromKernel);
+    const found = resolve(containingFile);
+    if (found.resolvedModule || name.startsWith(".") || path.isAbsolute(name)) return found;
+    const fallback = resolve(fromKernel);
+    return fallback.resolvedModule ? fallback : found;
+  }
+
+  /** The prefix line that imports earlier cells' names (`used` only, or all) and exports this cell's. */
+  #prefix(source: ts.SourceFile, used: Set<string> | undefined): string {
+    const { names, exported } = declaredNames(source);
+    const byCell = new Map<number, string[]>();
+    let out = "";
+    for (const [name, { cell, kind }] of this.#visible) {
+      if (names.has(name) || (used && !used.has(name))) continue;
+      // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
+      // else is imported, keeping its value, type and namespace meanings and its documentation.
+      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+    }
+    for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
+    const own = [...names.keys()].filter((n) => !exported.has(n));
+    if (own.length > 0) out += `export { ${own.join(", ")} }; `;
+    // On its own line: a comment on the prefix's line would not be the JSDoc of the cell's first statement.
+    return out + "\n";
+  }
+
+  /** Puts `code` after a prefix importing every visible name in the current file; returns the prefix length. */
+  #setCurrent(code: string): number {
+    const prefix = this.#prefix(parse(code), undefined);
+    const text = prefix + code;
+    const file = this.#files.get(this.#currentFile);
+    if (file?.text !== text) this.#files.set(this.#currentFile, { text, version: (file?.version ?? 0) + 1 });
+    return prefix.length;
+  }
+
+  /** Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator. */
+  compile(code: string, cellName: string): CompileResult {
+    if (this.#missingModule) {
+      // A package may have been installed since the last failed lookup.
+      this.#moduleCache.clear();
+      this.#typeCache.clear();
+    }
+    const shift = this.#setCurrent(code);
+    const own = declaredNames(parse(code)).names;
+    const syntactic = this.#service.getSyntacticDiagnostics(this.#currentFile);
+    const all = syntactic.length > 0 ? syntactic : this.#service.getSemanticDiagnostics(this.#currentFile);
+    this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
+    const diagnostics: CellDiagnostic[] = [];
+    for (const d of all) {
+      if (d.start === undefined || d.start < shift || IGNORED_CODES.has(d.code)) continue;
+      const start = d.start - shift;
+      const error = d.code === ASSIGN_TO_IMPORT ? this.#assignmentError(d, code.slice(start, start + (d.length ?? 0)), own) : d;
+      const message = ts.flattenDiagnosticMessageText(error.messageText, "\n");
+      diagnostics.push({ ...lineAndColumn(code, d.start - shift), message, code: error.code });
+    }
+    if (diagnostics.length > 0) return { ok: false, diagnostics };
+
+    const program = this.#service.getProgram()!;
+    const current = program.getSourceFile(this.#currentFile)!;
+    const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
+    const source = parse(code);
+    const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
+    if (result.ok) return result;
+    return {
+      ok: false,
+      diagnostics: result.diagnostics.map((d) => ({
+        ...lineAndColumn(code, d.start ?? 0),
+        message: `${cellName}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+        code: d.code,
+      })),
+    };
+  }
+
+  /**
+   * Assigning to a name from an earlier cell: fine for `let`/`var` (the evaluator shares one scope), an error
+   * worded as TypeScript words it for a constant, function, class, ... otherwise.
+   */
+  #assignmentError(
+    diagnostic: ts.Diagnostic,
+    name: string,
+    own: Map<string, BindingKind>,
+  ): Pick<ts.Diagnostic, "messageText" | "code"> {
+    if (own.has(name)) return diagnostic;
+    const kind = this.#visible.get(name)?.kind;
+    if (kind === "const") return { messageText: `Cannot assign to '${name}' because it is a constant.`, code: 2588 };
+    if (kind === "function" || kind === "class" || kind === "enum" || kind === "namespace") {
+      return { messageText: `Cannot assign to '${name}' because it is a ${kind}.`, code: ASSIGN_TO_IMPORT };
+    }
+    return { messageText: `Cannot assign to '${name}' because it is an import.`, code: ASSIGN_TO_IMPORT };
+  }
+
+  /** Cell offsets of the cell's own import bindings that name only types (they are not emitted). */
+  #typeOnlyImports(file: ts.SourceFile, checker: ts.TypeChecker, shift: number): Set<number> {
+    const out = new Set<number>();
+    const check = (name: ts.Identifier | undefined) => {
+      if (!name) return;
+      const symbol = checker.getSymbolAtLocation(name);
+      if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return;
+      const target = checker.getAliasedSymbol(symbol);
+      if (!(target.flags & ts.SymbolFlags.Value)) out.add(name.getStart(file) - shift);
+    };
+    for (const statement of file.statements) {
+      if (!ts.isImportDeclaration(statement) || statement.getStart(file) < shift || !statement.importClause) continue;
+      const clause = statement.importClause;
+      check(clause.name);
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) check(bindings.name);
+      if (bindings && ts.isNamedImports(bindings)) bindings.elements.forEach((e) => check(e.name));
+    }
+    return out;
+  }
+
+  /** Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. */
+  commit(code: string): void {
+    const index = this.#cells.length;
+    const file = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__.ts`);
+    const source = parse(code);
+    const text = this.#prefix(source, identifiers(source)) + code;
+    this.#files.set(file, { text, version: 1 });
+    const { names } = declaredNames(source);
+    this.#cells.push({ file, names });
+    for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
+  }
+
+  complete(code: string, cursorPos: number): CompleteReply {
+    const cursor = toUtf16(code, cursorPos);
+    const shift = this.#setCurrent(code);
+    let start = cursor;
+    while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
+    const completions = this.#service.getCompletionsAtPosition(this.#currentFile, cursor + shift, {
+      includeCompletionsForModuleExports: false,
+      includeCompletionsWithInsertText: false,
+    });
+    const entries = completions?.entries ?? [];
+    const span = entries.find((e) => e.replacementSpan)?.replacementSpan;
+    if (span) start = span.start - shift;
+    const word = code.slice(start, cursor);
+    const matches = entries
+      .filter((e) => e.name.toLowerCase().startsWith(word.toLowerCase()))
+      .sort((a, b) => (a.sortText === b.sortText ? (a.name < b.name ? -1 : 1) : a.sortText < b.sortText ? -1 : 1));
+    const cursorStart = toCodePoints(code, start);
+    const cursorEnd = toCodePoints(code, cursor);
+    return {
+      matches: matches.map((e) => e.name),
+      cursorStart,
+      cursorEnd,
+      metadata: {
+        _jupyter_types_experimental: matches.map((e) => ({
+          start: cursorStart,
+          end: cursorEnd,
+          text: e.name,
+          type: e.kind,
+        })),
+      },
+    };
+  }
+
+  inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {
+    const cursor = toUtf16(code, cursorPos);
+    const shift = this.#setCurrent(code);
+    const at = (offset: number) => this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
+    let info = at(cursor) ?? (cursor > 0 ? at(cursor - 1) : undefined);
+    if (!info) return { found: false, data: {} };
+    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
+    if (info.kind === ts.ScriptElementKind.alias && definition) {
+      // A name imported from an earlier cell or a package: describe the declaration it stands for.
+      info = this.#service.getQuickInfoAtPosition(definition.fileName, definition.textSpan.start) ?? info;
+    }
+    const signature = ts
+      .displayPartsToString(info.displayParts)
+      .replace(/^\(alias\) /, "")
+      .replace(/\nimport [\w$]+$/, "");
+    const documentation = ts.displayPartsToString(info.documentation);
+    const tags = (info.tags ?? []).map((tag) => {
+      const text = ts.displayPartsToString(tag.text);
+      const marked = (tag.text ?? []).map((p) => (p.kind === "parameterName" ? `\`${p.text}\`` : p.text)).join("");
+      return { plain: `@${tag.name}${text ? ` ${text}` : ""}`, markdown: `*@${tag.name}*${marked ? ` ${marked}` : ""}` };
+    });
+    const plain = [signature, documentation, tags.map((t) => t.plain).join("\n")].filter(Boolean);
+    const markdown = ["```typescript\n" + signature + "\n```", documentation, tags.map((t) => t.markdown).join("\n\n")].filter(Boolean);
+    if (detailLevel > 0) {
+      const source = definition && this.#declarationSource(definition);
+      if (source) {
+        plain.push(source);
+        markdown.push("```typescript\n" + source + "\n```");
+      }
+    }
+    return { found: true, data: { "text/plain": plain.join("\n\n"), "text/markdown": markdown.join("\n\n") } };
+  }
+
+  /** The source text of a declaration (at most 60 lines). */
+  #declarationSource(definition: ts.DefinitionInfo): string | undefined {
+    const file = this.#service.getProgram()?.getSourceFile(definition.fileName);
+    if (!file) return undefined;
+    const span = definition.contextSpan ?? definition.textSpan;
+    const lines = file.text.slice(span.start, span.start + span.length).split("\n");
+    return lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
+  }
+
+  isComplete(code: string): IsCompleteReply {
+    const { diagnostics } = ts.transpileModule(code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleDetection: ts.ModuleDetectionKind.Force },
+      reportDiagnostics: true,
+    });
+    const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined);
+    if (errors.length === 0) return { status: "complete" };
+    const end = code.trimEnd().length;
+    const continues = (d: ts.Diagnostic) =>
+      d.code === UNTERMINATED_TEMPLATE ||
+      d.code === UNTERMINATED_COMMENT ||
+      (d.code === UNTERMINATED_STRING && code.trimEnd().endsWith("\\")) ||
+      (d.start! >= end && d.code !== UNTERMINATED_STRING);
+    if (!errors.every(continues)) return { status: "invalid" };
+    if (errors.some((d) => d.code === UNTERMINATED_TEMPLATE || d.code === UNTERMINATED_STRING)) {
+      // Spaces added at the start of the next line would become part of the string.
+      return { status: "incomplete", indent: "" };
+    }
+    const lastLine = code.slice(code.lastIndexOf("\n") + 1);
+    const indent = /^[ \t]*/.exec(lastLine)![0];
+    return { status: "incomplete", indent: /[{([]\s*$/.test(code) ? indent + "  " : indent };
+  }
+}
+
+const UNTERMINATED_STRING = 1002;
+const UNTERMINATED_TEMPLATE = 1160;
+const UNTERMINATED_COMMENT = 1010;
