@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-/** The `dropout-lab` command line: install the kernelspec, run the kernel. */
+/** The `dropout-lab` command line: install the kernelspec, run the kernel, run notebooks headlessly. */
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
 import { readConnectionFile } from "./connection.js";
 import { type InstallTarget, installKernelspec } from "./spec.js";
 
 const USAGE = `usage:
   dropout-lab install [--user | --sys-prefix | --prefix DIR]   write the kernelspec "dropout-lab" (default --user)
-  dropout-lab kernel -f CONNECTION_FILE                          run the kernel`;
+  dropout-lab kernel -f CONNECTION_FILE                          run the kernel
+  dropout-lab run NOTEBOOK... [-p NAME=VALUE]... [-o OUT_DIR] [--timeout SECONDS]
+                                  execute notebooks headlessly through the kernel (in place without -o)`;
 
 class UsageError extends Error {}
 
@@ -37,6 +41,49 @@ function parseKernel(args: string[]): string {
   return file;
 }
 
+interface RunArgs {
+  notebooks: string[];
+  params: string[];
+  outDir?: string;
+  timeoutMs?: number;
+}
+
+function parseRun(args: string[]): RunArgs {
+  const run: RunArgs = { notebooks: [], params: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`run: ${a} needs a value`);
+      return v;
+    };
+    if (a === "-p" || a === "--parameter") run.params.push(value());
+    else if (a === "-o" || a === "--output-dir") run.outDir = value();
+    else if (a === "--timeout") {
+      const seconds = Number(value());
+      if (!(seconds > 0)) throw new UsageError("run: --timeout takes a positive number of seconds");
+      run.timeoutMs = seconds * 1000;
+    } else if (a.startsWith("-")) throw new UsageError(`run: unknown option ${a}`);
+    else run.notebooks.push(a);
+  }
+  if (run.notebooks.length === 0) throw new UsageError("run: name at least one notebook");
+  return run;
+}
+
+async function runNotebooks(args: RunArgs): Promise<void> {
+  const { runNotebook } = await import("./run/run.js");
+  const { parseParameters } = await import("./run/notebook.js");
+  const params = parseParameters(args.params);
+  if (args.outDir) mkdirSync(args.outDir, { recursive: true });
+  const failed: string[] = [];
+  for (const nb of args.notebooks) {
+    const output = args.outDir ? join(args.outDir, basename(nb)) : undefined;
+    const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs });
+    if (result.failure) failed.push(`${nb} (cell ${result.failure.cell}: ${result.failure.ename}: ${result.failure.evalue})`);
+  }
+  if (failed.length > 0) throw new Error(`failed: ${failed.join("; ")}`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -51,6 +98,8 @@ async function main(argv: string[]): Promise<void> {
       const { runKernel } = await import("./main.js"); // sockets and executor load only for a kernel
       return runKernel(info, file);
     }
+    case "run":
+      return runNotebooks(parseRun(rest));
     case "help":
     case "--help":
     case "-h":

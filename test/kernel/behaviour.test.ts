@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encode, type Message } from "../../kernel/wire.js";
-import { KernelClient } from "./client.js";
+import { KernelClient } from "../../kernel/client.js";
 
 const resultText = (msgs: Message[]) =>
   msgs.filter((m) => m.header.msg_type === "execute_result").map((m) => (m.content.data as Record<string, string>)["text/plain"]);

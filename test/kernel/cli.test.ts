@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ConnectionError, endpoint, parseConnection, readConnectionFile, writeConnectionFile } from "../../kernel/connection.js";
 import { globToRegExp } from "../../kernel/history.js";
 import { watchParent } from "../../kernel/parent.js";
-import { CLI, connectionInfo } from "./client.js";
+import { CLI, connectionInfo } from "../../kernel/client.js";
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });

@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { CLI, ROOT } from "./client.js";
+import { CLI, ROOT } from "../../kernel/client.js";
 
 /** The suite's tests (jupyter_kernel_test 0.4.x): each must be reported "ok". */
 const SUITE = [

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { type Kernel, KernelManager, type KernelMessage, ServerConnection, SessionManager } from "@jupyterlab/services";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, freePort } from "./client.js";
+import { CLI, freePort } from "../../kernel/client.js";
 
 let server: ChildProcess;
 let serverLog = "";

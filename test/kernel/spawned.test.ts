@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Signer, encode } from "../../kernel/wire.js";
-import { CLI, KernelClient, connectionInfo } from "./client.js";
+import { CLI, KernelClient, connectionInfo } from "../../kernel/client.js";
 
 describe("spawned kernel", () => {
   let k: KernelClient;

@@ -1,19 +1,31 @@
 /**
- * A small Jupyter client over real ZeroMQ sockets for spawned-kernel tests: writes a connection file with a
- * non-empty key and free ports, spawns `node dist/kernel/cli.js kernel -f <file>`, and talks to it with
- * Dealer (shell, control, stdin), Subscriber (iopub) and Request (heartbeat) sockets.
+ * A small Jupyter client over real ZeroMQ sockets, used by the headless runner and the spawned-kernel
+ * tests: writes a connection file with a non-empty key and free ports, spawns
+ * `node dist/kernel/cli.js kernel -f <file>`, and talks to it with Dealer (shell, control, stdin),
+ * Subscriber (iopub) and Request (heartbeat) sockets.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { Dealer, Request, Subscriber } from "zeromq";
-import { type ConnectionInfo, writeConnectionFile } from "../../kernel/connection.js";
-import { decode, encode, type JsonObject, type Message, Session, Signer } from "../../kernel/wire.js";
+import { type ConnectionInfo, writeConnectionFile } from "./connection.js";
+import { decode, encode, type JsonObject, type Message, Session, Signer } from "./wire.js";
 
-export const ROOT = resolve(import.meta.dirname, "../..");
+/** This package's root, from the sources or from dist/. */
+function packageRoot(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "dropout-lab") {
+      return dir;
+    }
+    if (dirname(dir) === dir) throw new Error(`dropout-lab: no package.json above ${import.meta.dirname}`);
+  }
+}
+
+export const ROOT = packageRoot();
 export const CLI = join(ROOT, "dist", "kernel", "cli.js");
 
 export async function freePort(): Promise<number> {
