@@ -139,6 +139,83 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.split("\n").length, column: offset - lineStart + 1 };
 }
 
+/** Where a name is declared: the name's span and the whole declaration's. */
+interface Declaration {
+  fileName: string;
+  textSpan: ts.TextSpan;
+  contextSpan?: ts.TextSpan;
+}
+
+/** The top-level variable declaration of `name` in a cell's file. */
+function findVariable(file: ts.SourceFile, name: string): Declaration | undefined {
+  const inBinding = (binding: ts.BindingName): ts.Identifier | undefined => {
+    if (ts.isIdentifier(binding)) return binding.text === name ? binding : undefined;
+    for (const element of binding.elements) {
+      const found = ts.isOmittedExpression(element) ? undefined : inBinding(element.name);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const statement of file.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      const found = inBinding(declaration.name);
+      if (!found) continue;
+      const contextStart = statement.getStart(file);
+      return {
+        fileName: file.fileName,
+        textSpan: { start: found.getStart(file), length: name.length },
+        contextSpan: { start: contextStart, length: statement.end - contextStart },
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Completions that get a signature in their metadata (each costs a details lookup). */
+const DETAILED_COMPLETIONS = 20;
+
+/** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
+function jupyterType(kind: ts.ScriptElementKind): string {
+  const K = ts.ScriptElementKind;
+  switch (kind) {
+    case K.functionElement:
+    case K.localFunctionElement:
+    case K.memberFunctionElement:
+    case K.constructorImplementationElement:
+      return "function";
+    case K.classElement:
+    case K.localClassElement:
+    case K.interfaceElement:
+    case K.typeElement:
+    case K.enumElement:
+    case K.typeParameterElement:
+    case K.primitiveType:
+      return "class";
+    case K.moduleElement:
+    case K.externalModuleName:
+      return "module";
+    case K.keyword:
+      return "keyword";
+    case K.memberVariableElement:
+    case K.memberGetAccessorElement:
+    case K.memberSetAccessorElement:
+    case K.memberAccessorVariableElement:
+    case K.enumMemberElement:
+      return "property";
+    case K.directory:
+    case K.scriptElement:
+      return "path";
+    default:
+      return "instance";
+  }
+}
+
+/** A name imported from an earlier cell is shown as what it stands for, not as an import. */
+function withoutAlias(display: string): string {
+  return display.replace(/^\(alias\) /, "").replace(/\nimport [\w$]+$/, "");
+}
+
 interface VirtualFile {
   text: string;
   version: number;
@@ -284,7 +361,10 @@ export class CellCompiler {
     return prefix.length;
   }
 
-  /** Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator. */
+  /**
+   * Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator. `cellName`
+   * (e.g. "In[3]") names the script in stack traces; line N of the script is line N of the cell.
+   */
   compile(code: string, cellName: string): CompileResult {
     if (this.#missingModule) {
       // A package may have been installed since the last failed lookup.
@@ -311,15 +391,19 @@ export class CellCompiler {
     const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
     const source = parse(code);
     const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
-    if (result.ok) return result;
-    return {
-      ok: false,
-      diagnostics: result.diagnostics.map((d) => ({
-        ...lineAndColumn(code, d.start ?? 0),
-        message: `${cellName}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
-        code: d.code,
-      })),
-    };
+    if (!result.ok) {
+      return {
+        ok: false,
+        diagnostics: result.diagnostics.map((d) => ({
+          ...lineAndColumn(code, d.start ?? 0),
+          message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+          code: d.code,
+        })),
+      };
+    }
+    // Names the script in stack traces ("at f (In[3]:2:9)"); a comment changes no completion value.
+    const name = cellName.replace(/\s/g, "_");
+    return { ok: true, js: name ? `${result.js}\n//# sourceURL=${name}` : result.js };
   }
 
   /**
@@ -391,36 +475,35 @@ export class CellCompiler {
       .sort((a, b) => (a.sortText === b.sortText ? (a.name < b.name ? -1 : 1) : a.sortText < b.sortText ? -1 : 1));
     const cursorStart = toCodePoints(code, start);
     const cursorEnd = toCodePoints(code, cursor);
+    const types = matches.map((entry, i) => {
+      const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: jupyterType(entry.kind), signature: "" };
+      if (i >= DETAILED_COMPLETIONS) return item;
+      const details = this.#service.getCompletionEntryDetails(
+        this.#currentFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
+      );
+      if (!details) return item;
+      const signature = withoutAlias(ts.displayPartsToString(details.displayParts));
+      const kind = /^\(alias\) (\w+)/.exec(ts.displayPartsToString(details.displayParts))?.[1];
+      const type = entry.kind === ts.ScriptElementKind.alias && kind ? jupyterType(kind as ts.ScriptElementKind) : item.type;
+      return { ...item, type, signature };
+    });
     return {
       matches: matches.map((e) => e.name),
       cursorStart,
       cursorEnd,
-      metadata: {
-        _jupyter_types_experimental: matches.map((e) => ({
-          start: cursorStart,
-          end: cursorEnd,
-          text: e.name,
-          type: e.kind,
-        })),
-      },
+      metadata: { _jupyter_types_experimental: types },
     };
   }
 
   inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {
     const cursor = toUtf16(code, cursorPos);
     const shift = this.#setCurrent(code);
-    const at = (offset: number) => this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
-    let info = at(cursor) ?? (cursor > 0 ? at(cursor - 1) : undefined);
-    if (!info) return { found: false, data: {} };
-    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
-    if (info.kind === ts.ScriptElementKind.alias && definition) {
-      // A name imported from an earlier cell or a package: describe the declaration it stands for.
-      info = this.#service.getQuickInfoAtPosition(definition.fileName, definition.textSpan.start) ?? info;
-    }
-    const signature = ts
-      .displayPartsToString(info.displayParts)
-      .replace(/^\(alias\) /, "")
-      .replace(/\nimport [\w$]+$/, "");
+    const at = (offset: number) =>
+      offset < 0 ? undefined : this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
+    const quickInfo = at(cursor) ?? at(cursor - 1);
+    if (!quickInfo) return { found: false, data: {} };
+    const { info, declaration } = this.#declared(quickInfo, shift);
+    const signature = withoutAlias(ts.displayPartsToString(info.displayParts));
     const documentation = ts.displayPartsToString(info.documentation);
     const tags = (info.tags ?? []).map((tag) => {
       const text = ts.displayPartsToString(tag.text);
@@ -430,7 +513,7 @@ export class CellCompiler {
     const plain = [signature, documentation, tags.map((t) => t.plain).join("\n")].filter(Boolean);
     const markdown = ["```typescript\n" + signature + "\n```", documentation, tags.map((t) => t.markdown).join("\n\n")].filter(Boolean);
     if (detailLevel > 0) {
-      const source = definition && this.#declarationSource(definition);
+      const source = declaration && this.#declarationSource(declaration);
       if (source) {
         plain.push(source);
         markdown.push("```typescript\n" + source + "\n```");
@@ -439,11 +522,33 @@ export class CellCompiler {
     return { found: true, data: { "text/plain": plain.join("\n\n"), "text/markdown": markdown.join("\n\n") } };
   }
 
+  /**
+   * Quick info and location of the declaration a name in the current cell stands for, looking through the
+   * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
+   */
+  #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
+    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
+    if (!definition) return { info };
+    let declaration: Declaration = definition;
+    if (definition.fileName === this.#currentFile && definition.textSpan.start < shift) {
+      const name = definition.name;
+      const cell = this.#visible.get(name)?.cell;
+      const file = cell === undefined ? undefined : this.#service.getProgram()?.getSourceFile(this.#cells[cell]!.file);
+      const found = file && findVariable(file, name);
+      if (!found) return { info };
+      declaration = found;
+    } else if (info.kind !== ts.ScriptElementKind.alias) {
+      return { info, declaration };
+    }
+    const original = this.#service.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
+    return { info: original ?? info, declaration };
+  }
+
   /** The source text of a declaration (at most 60 lines). */
-  #declarationSource(definition: ts.DefinitionInfo): string | undefined {
-    const file = this.#service.getProgram()?.getSourceFile(definition.fileName);
+  #declarationSource(declaration: Declaration): string | undefined {
+    const file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
-    const span = definition.contextSpan ?? definition.textSpan;
+    const span = declaration.contextSpan ?? declaration.textSpan;
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
     return lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
   }

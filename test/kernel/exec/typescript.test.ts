@@ -14,9 +14,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
+/** The script of a successful compile, without its trailing `//# sourceURL=` line. */
 function js(result: CompileResult): string {
   if (!result.ok) throw new Error(`compile failed: ${JSON.stringify(result.diagnostics)}`);
-  return result.js;
+  return result.js.replace(/\n\/\/# sourceURL=\S+$/, "");
 }
 
 /** Compiles and commits each cell in turn, as the executor does after a successful run. */
@@ -45,7 +46,7 @@ class Repl {
           const details = reply.exceptionDetails;
           if (details) {
             const error = details.exception?.description ?? details.text;
-            const line = /<anonymous>:(\d+):\d+/.exec(error)?.[1];
+            const line = /\(In\[\d+\]:(\d+):\d+\)/.exec(error)?.[1];
             return resolve({ error, line: line === undefined ? undefined : Number(line) });
           }
           resolve({ value: reply.result.value });
@@ -211,8 +212,10 @@ describe("transpiled code in V8's REPL mode", () => {
   afterAll(() => repl.close());
 
   async function run(code: string) {
-    const out = js(compiler.compile(code, "In[1]"));
-    const result = await repl.evaluate(out);
+    const compiled = compiler.compile(code, "In[1]");
+    const out = js(compiled);
+    expect(compiled.ok && compiled.js.endsWith("\n//# sourceURL=In[1]")).toBe(true);
+    const result = await repl.evaluate(compiled.ok ? compiled.js : "");
     if (!result.error) compiler.commit(code);
     return { ...result, js: out };
   }
@@ -252,6 +255,7 @@ describe("transpiled code in V8's REPL mode", () => {
     const result = await run(code);
     expect(result.js.split("\n")).toHaveLength(14);
     expect(result.error).toContain("bad\nvalue 1");
+    expect(result.error).toContain("at fail (In[1]:11:");
     expect(result.line).toBe(11);
     // Every line that has code in the cell starts the same statement in the output.
     expect(result.js.split("\n")[12]).toMatch(/^const point = new Point\(Color\.Green\);$/);
@@ -273,6 +277,8 @@ describe("CellCompiler.complete and inspect", () => {
         " */",
         "function scale(value: number, factor = 2): number { return value * factor }",
         "const measurements = new Map<string, number>()",
+        "/** Number of samples. */",
+        "let samples = 3",
       ].join("\n"),
     );
   });
@@ -293,8 +299,14 @@ describe("CellCompiler.complete and inspect", () => {
     expect(reply.cursorStart).toBe(10);
     expect(reply.cursorEnd).toBe(13);
     expect(reply.metadata._jupyter_types_experimental).toEqual(
-      expect.arrayContaining([expect.objectContaining({ text: "measurements", start: 10, end: 13 })]),
+      expect.arrayContaining([
+        { text: "measurements", start: 10, end: 13, type: "instance", signature: "const measurements: Map<string, number>" },
+      ]),
     );
+    const fn = compiler.complete("sca", 3);
+    expect(fn.metadata._jupyter_types_experimental).toEqual([
+      { text: "scale", start: 0, end: 3, type: "function", signature: "function scale(value: number, factor?: number): number" },
+    ]);
   });
 
   it("counts the cursor in code points (an emoji before it)", () => {
@@ -324,6 +336,12 @@ describe("CellCompiler.complete and inspect", () => {
     expect(detailed.data["text/plain"]).toContain("{ return value * factor }");
     expect(compiler.inspect("measurements", 12, 0).data["text/plain"]).toBe("const measurements: Map<string, number>");
     expect(compiler.inspect("1 +  2", 4, 0)).toEqual({ found: false, data: {} });
+  });
+
+  it("inspects an earlier cell's let with its JSDoc and declaration", () => {
+    const reply = compiler.inspect("samples += 1", 7, 1);
+    expect(reply.found).toBe(true);
+    expect(reply.data["text/plain"]).toBe("let samples: number\n\nNumber of samples.\n\nlet samples = 3");
   });
 });
 
