@@ -223,7 +223,10 @@ interface VirtualFile {
 
 interface CommittedCell {
   file: string;
-  names: Map<string, BindingKind>;
+  /** The name the cell was compiled under (e.g. "cell3.ts"). */
+  name: string;
+  /** Length of the generated prefix before the cell's code in `file`. */
+  shift: number;
 }
 
 /** Where a name visible to the next cell comes from. */
@@ -245,6 +248,7 @@ export class CellCompiler {
   readonly #moduleCache: ts.ModuleResolutionCache;
   readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
+  #lastCompiled: { code: string; cellName: string } | undefined;
 
   constructor(options: CellCompilerOptions) {
     this.#cwd = path.resolve(options.cwd);
@@ -362,8 +366,9 @@ export class CellCompiler {
   }
 
   /**
-   * Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator. `cellName`
-   * (e.g. "In[3]") names the script in stack traces; line N of the script is line N of the cell.
+   * Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator; line N of
+   * the script is line N of the cell. `cellName` (e.g. "cell3.ts") names the cell once it is committed, in
+   * the declaration locations that inspect shows.
    */
   compile(code: string, cellName: string): CompileResult {
     if (this.#missingModule) {
@@ -401,9 +406,8 @@ export class CellCompiler {
         })),
       };
     }
-    // Names the script in stack traces ("at f (In[3]:2:9)"); a comment changes no completion value.
-    const name = cellName.replace(/\s/g, "_");
-    return { ok: true, js: name ? `${result.js}\n//# sourceURL=${name}` : result.js };
+    this.#lastCompiled = { code, cellName };
+    return result;
   }
 
   /**
@@ -450,10 +454,11 @@ export class CellCompiler {
     const index = this.#cells.length;
     const file = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__.ts`);
     const source = parse(code);
-    const text = this.#prefix(source, identifiers(source)) + code;
-    this.#files.set(file, { text, version: 1 });
+    const prefix = this.#prefix(source, identifiers(source));
+    this.#files.set(file, { text: prefix + code, version: 1 });
     const { names } = declaredNames(source);
-    this.#cells.push({ file, names });
+    const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
+    this.#cells.push({ file, name, shift: prefix.length });
     for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
   }
 
@@ -515,8 +520,8 @@ export class CellCompiler {
     if (detailLevel > 0) {
       const source = declaration && this.#declarationSource(declaration);
       if (source) {
-        plain.push(source);
-        markdown.push("```typescript\n" + source + "\n```");
+        plain.push(`Defined in ${source.where}:\n${source.text}`);
+        markdown.push(`Defined in ${source.where}:\n\n\`\`\`typescript\n${source.text}\n\`\`\``);
       }
     }
     return { found: true, data: { "text/plain": plain.join("\n\n"), "text/markdown": markdown.join("\n\n") } };
@@ -544,13 +549,20 @@ export class CellCompiler {
     return { info: original ?? info, declaration };
   }
 
-  /** The source text of a declaration (at most 60 lines). */
-  #declarationSource(declaration: Declaration): string | undefined {
+  /** Where a declaration is ("cell3.ts, line 2") and its source text (at most 60 lines). */
+  #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
     const file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
     const span = declaration.contextSpan ?? declaration.textSpan;
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
-    return lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
+    const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
+    const cell = this.#cells.find((c) => c.file === declaration.fileName);
+    const where = cell
+      ? `${cell.name}, line ${lineAndColumn(file.text.slice(cell.shift), span.start - cell.shift).line}`
+      : declaration.fileName === this.#currentFile
+        ? "this cell"
+        : `${path.relative(this.#cwd, declaration.fileName)}, line ${file.getLineAndCharacterOfPosition(span.start).line + 1}`;
+    return { where, text };
   }
 
   isComplete(code: string): IsCompleteReply {

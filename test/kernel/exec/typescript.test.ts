@@ -14,10 +14,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-/** The script of a successful compile, without its trailing `//# sourceURL=` line. */
 function js(result: CompileResult): string {
   if (!result.ok) throw new Error(`compile failed: ${JSON.stringify(result.diagnostics)}`);
-  return result.js.replace(/\n\/\/# sourceURL=\S+$/, "");
+  return result.js;
 }
 
 /** Compiles and commits each cell in turn, as the executor does after a successful run. */
@@ -212,10 +211,9 @@ describe("transpiled code in V8's REPL mode", () => {
   afterAll(() => repl.close());
 
   async function run(code: string) {
-    const compiled = compiler.compile(code, "In[1]");
-    const out = js(compiled);
-    expect(compiled.ok && compiled.js.endsWith("\n//# sourceURL=In[1]")).toBe(true);
-    const result = await repl.evaluate(compiled.ok ? compiled.js : "");
+    const out = js(compiler.compile(code, "In[1]"));
+    // The evaluator names the script, so that stack traces say where in the notebook an error happened.
+    const result = await repl.evaluate(`${out}\n//# sourceURL=In[1]`);
     if (!result.error) compiler.commit(code);
     return { ...result, js: out };
   }
@@ -333,7 +331,9 @@ describe("CellCompiler.complete and inspect", () => {
     expect(reply.data["text/markdown"]).toContain("*@param* `factor` how much to scale");
     expect(reply.data["text/markdown"]).toContain("```typescript\nfunction scale(");
     const detailed = compiler.inspect("scale", 5, 1);
-    expect(detailed.data["text/plain"]).toContain("{ return value * factor }");
+    expect(detailed.data["text/plain"]).toContain(
+      "Defined in In[1], line 7:\nfunction scale(value: number, factor = 2): number { return value * factor }",
+    );
     expect(compiler.inspect("measurements", 12, 0).data["text/plain"]).toBe("const measurements: Map<string, number>");
     expect(compiler.inspect("1 +  2", 4, 0)).toEqual({ found: false, data: {} });
   });
@@ -341,7 +341,9 @@ describe("CellCompiler.complete and inspect", () => {
   it("inspects an earlier cell's let with its JSDoc and declaration", () => {
     const reply = compiler.inspect("samples += 1", 7, 1);
     expect(reply.found).toBe(true);
-    expect(reply.data["text/plain"]).toBe("let samples: number\n\nNumber of samples.\n\nlet samples = 3");
+    expect(reply.data["text/plain"]).toBe(
+      "let samples: number\n\nNumber of samples.\n\nDefined in In[1], line 10:\nlet samples = 3",
+    );
   });
 });
 
