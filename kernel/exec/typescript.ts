@@ -337,17 +337,25 @@ export class CellCompiler {
     return fallback.resolvedModule ? fallback : found;
   }
 
-  /** The prefix line that imports earlier cells' names (`used` only, or all) and exports this cell's. */
-  #prefix(source: ts.SourceFile, used: Set<string> | undefined): string {
+  /**
+   * The prefix line that imports earlier cells' names and exports this cell's own. For a committed cell and
+   * for type-checking it brings only the names the cell mentions (checking an import costs time); for
+   * completion and inspection it brings every name.
+   */
+  #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
+    const used = purpose === "edit" ? undefined : identifiers(source);
     const byCell = new Map<number, string[]>();
     let out = "";
     for (const [name, { cell, kind }] of this.#visible) {
-      if (names.has(name) || (used && !used.has(name))) continue;
+      if (names.has(name)) continue;
       // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
       // else is imported, keeping its value, type and namespace meanings and its documentation.
-      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
-      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+      if (kind === "let") {
+        if (!used || used.has(name)) out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      } else if (!used || used.has(name)) {
+        byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+      }
     }
     for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
     const own = [...names.keys()].filter((n) => !exported.has(n));
@@ -356,9 +364,9 @@ export class CellCompiler {
     return out + "\n";
   }
 
-  /** Puts `code` after a prefix importing every visible name in the current file; returns the prefix length. */
-  #setCurrent(code: string): number {
-    const prefix = this.#prefix(parse(code), undefined);
+  /** Puts `code` after its prefix in the current file; returns the prefix length. */
+  #setCurrent(code: string, purpose: "check" | "edit"): number {
+    const prefix = this.#prefix(parse(code), purpose);
     const text = prefix + code;
     const file = this.#files.get(this.#currentFile);
     if (file?.text !== text) this.#files.set(this.#currentFile, { text, version: (file?.version ?? 0) + 1 });
@@ -376,7 +384,7 @@ export class CellCompiler {
       this.#moduleCache.clear();
       this.#typeCache.clear();
     }
-    const shift = this.#setCurrent(code);
+    const shift = this.#setCurrent(code, "check");
     const own = declaredNames(parse(code)).names;
     const syntactic = this.#service.getSyntacticDiagnostics(this.#currentFile);
     const all = syntactic.length > 0 ? syntactic : this.#service.getSemanticDiagnostics(this.#currentFile);
@@ -454,7 +462,7 @@ export class CellCompiler {
     const index = this.#cells.length;
     const file = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__.ts`);
     const source = parse(code);
-    const prefix = this.#prefix(source, identifiers(source));
+    const prefix = this.#prefix(source, "check");
     this.#files.set(file, { text: prefix + code, version: 1 });
     const { names } = declaredNames(source);
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
@@ -464,7 +472,7 @@ export class CellCompiler {
 
   complete(code: string, cursorPos: number): CompleteReply {
     const cursor = toUtf16(code, cursorPos);
-    const shift = this.#setCurrent(code);
+    const shift = this.#setCurrent(code, "edit");
     let start = cursor;
     while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
     const completions = this.#service.getCompletionsAtPosition(this.#currentFile, cursor + shift, {
@@ -502,7 +510,7 @@ export class CellCompiler {
 
   inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {
     const cursor = toUtf16(code, cursorPos);
-    const shift = this.#setCurrent(code);
+    const shift = this.#setCurrent(code, "edit");
     const at = (offset: number) =>
       offset < 0 ? undefined : this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
     const quickInfo = at(cursor) ?? at(cursor - 1);
