@@ -591,9 +591,10 @@ export class CellCompiler {
       // Spaces added at the start of the next line would become part of the string.
       return { status: "incomplete", indent: "" };
     }
-    const lastLine = code.slice(code.lastIndexOf("\n") + 1);
+    // The next line continues at the last written line's indentation, one level deeper after an opener.
+    const lastLine = code.trimEnd().split("\n").pop()!;
     const indent = /^[ \t]*/.exec(lastLine)![0];
-    return { status: "incomplete", indent: /[{([]\s*$/.test(code) ? indent + "  " : indent };
+    return { status: "incomplete", indent: /[{([]$/.test(lastLine.trimEnd()) ? indent + "  " : indent };
   }
 }
 

@@ -363,6 +363,7 @@ describe("CellCompiler.isComplete", () => {
     expect(compiler.isComplete("const a = [")).toEqual({ status: "incomplete", indent: "  " });
     expect(compiler.isComplete("const s = `line\n${x}")).toEqual({ status: "incomplete", indent: "" });
     expect(compiler.isComplete("/* note")).toEqual({ status: "incomplete", indent: "" });
+    expect(compiler.isComplete("class A {\n  m() {\n    return 1\n\n")).toEqual({ status: "incomplete", indent: "    " });
   });
 
   it("says invalid for code that no suffix can fix", () => {
