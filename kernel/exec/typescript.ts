@@ -325,7 +325,8 @@ export class CellCompiler {
   #resolveModule(name: string, containingFile: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations {
     const cell = CELL_SPECIFIER.exec(name);
     if (cell) {
-      const resolvedFileName = this.#cells[Number(cell[1])]!.file;
+      const resolvedFileName = this.#cells[Number(cell[1])]?.file;
+      if (resolvedFileName === undefined) return { resolvedModule: undefined };
       return { resolvedModule: { resolvedFileName, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
     }
     const fromKernel = path.join(this.#kernelRoot, "index.ts");
@@ -364,10 +365,10 @@ export class CellCompiler {
     return out + "\n";
   }
 
-  /** Puts `code` after its prefix in the current file; returns the prefix length. */
-  #setCurrent(code: string, purpose: "check" | "edit"): number {
-    const prefix = this.#prefix(parse(code), purpose);
-    const text = prefix + code;
+  /** Puts a cell's code after its prefix in the current file; returns the prefix length. */
+  #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
+    const prefix = this.#prefix(source, purpose);
+    const text = prefix + source.text;
     const file = this.#files.get(this.#currentFile);
     if (file?.text !== text) this.#files.set(this.#currentFile, { text, version: (file?.version ?? 0) + 1 });
     return prefix.length;
@@ -384,14 +385,16 @@ export class CellCompiler {
       this.#moduleCache.clear();
       this.#typeCache.clear();
     }
-    const shift = this.#setCurrent(code, "check");
-    const own = declaredNames(parse(code)).names;
+    const source = parse(code);
+    const shift = this.#setCurrent(source, "check");
+    const own = declaredNames(source).names;
     const syntactic = this.#service.getSyntacticDiagnostics(this.#currentFile);
     const all = syntactic.length > 0 ? syntactic : this.#service.getSemanticDiagnostics(this.#currentFile);
     this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
     const diagnostics: CellDiagnostic[] = [];
     for (const d of all) {
-      if (d.start === undefined || d.start < shift || IGNORED_CODES.has(d.code)) continue;
+      if (d.category !== ts.DiagnosticCategory.Error || d.start === undefined || d.start < shift) continue;
+      if (IGNORED_CODES.has(d.code)) continue;
       const start = d.start - shift;
       const error = d.code === ASSIGN_TO_IMPORT ? this.#assignmentError(d, code.slice(start, start + (d.length ?? 0)), own) : d;
       const message = ts.flattenDiagnosticMessageText(error.messageText, "\n");
@@ -402,7 +405,6 @@ export class CellCompiler {
     const program = this.#service.getProgram()!;
     const current = program.getSourceFile(this.#currentFile)!;
     const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
-    const source = parse(code);
     const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
     if (!result.ok) {
       return {
@@ -472,7 +474,7 @@ export class CellCompiler {
 
   complete(code: string, cursorPos: number): CompleteReply {
     const cursor = toUtf16(code, cursorPos);
-    const shift = this.#setCurrent(code, "edit");
+    const shift = this.#setCurrent(parse(code), "edit");
     let start = cursor;
     while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
     const completions = this.#service.getCompletionsAtPosition(this.#currentFile, cursor + shift, {
@@ -510,7 +512,7 @@ export class CellCompiler {
 
   inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {
     const cursor = toUtf16(code, cursorPos);
-    const shift = this.#setCurrent(code, "edit");
+    const shift = this.#setCurrent(parse(code), "edit");
     const at = (offset: number) =>
       offset < 0 ? undefined : this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
     const quickInfo = at(cursor) ?? at(cursor - 1);
