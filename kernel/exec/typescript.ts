@@ -172,8 +172,8 @@ function findVariable(file: ts.SourceFile, name: string): Declaration | undefine
   return undefined;
 }
 
-/** Completions that get a signature in their metadata (each costs a details lookup). */
-const DETAILED_COMPLETIONS = 20;
+/** Up to this many matches, each gets its signature in the metadata (each costs a details lookup). */
+const DETAILED_COMPLETIONS = 10;
 
 /** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
 function jupyterType(kind: ts.ScriptElementKind): string {
@@ -278,7 +278,9 @@ export class CellCompiler {
     const snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
     const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getCompilationSettings: () => COMPILER_OPTIONS,
-      getScriptFileNames: () => [this.#globalsFile, this.#currentFile],
+      // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
+      // of the program is released from the registry and would be parsed again when a later cell uses it.
+      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), this.#currentFile],
       getScriptVersion: version,
       getScriptSnapshot: (f) => {
         const v = version(f);
@@ -490,17 +492,14 @@ export class CellCompiler {
       .sort((a, b) => (a.sortText === b.sortText ? (a.name < b.name ? -1 : 1) : a.sortText < b.sortText ? -1 : 1));
     const cursorStart = toCodePoints(code, start);
     const cursorEnd = toCodePoints(code, cursor);
-    const types = matches.map((entry, i) => {
-      const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: jupyterType(entry.kind), signature: "" };
-      if (i >= DETAILED_COMPLETIONS) return item;
+    const detailed = matches.length <= DETAILED_COMPLETIONS;
+    const types = matches.map((entry) => {
+      const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: this.#completionType(entry) };
+      if (!detailed) return item;
       const details = this.#service.getCompletionEntryDetails(
         this.#currentFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
       );
-      if (!details) return item;
-      const signature = withoutAlias(ts.displayPartsToString(details.displayParts));
-      const kind = /^\(alias\) (\w+)/.exec(ts.displayPartsToString(details.displayParts))?.[1];
-      const type = entry.kind === ts.ScriptElementKind.alias && kind ? jupyterType(kind as ts.ScriptElementKind) : item.type;
-      return { ...item, type, signature };
+      return details ? { ...item, signature: withoutAlias(ts.displayPartsToString(details.displayParts)) } : item;
     });
     return {
       matches: matches.map((e) => e.name),
@@ -508,6 +507,15 @@ export class CellCompiler {
       cursorEnd,
       metadata: { _jupyter_types_experimental: types },
     };
+  }
+
+  /** The Jupyter type of a completion; a name from an earlier cell is typed by its declaration there. */
+  #completionType(entry: ts.CompletionEntry): string {
+    const kind = entry.kind === ts.ScriptElementKind.alias ? this.#visible.get(entry.name)?.kind : undefined;
+    if (kind === "function") return "function";
+    if (kind === "class" || kind === "type" || kind === "enum") return "class";
+    if (kind === "namespace") return "module";
+    return jupyterType(entry.kind);
   }
 
   inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {

@@ -305,6 +305,12 @@ describe("CellCompiler.complete and inspect", () => {
     expect(fn.metadata._jupyter_types_experimental).toEqual([
       { text: "scale", start: 0, end: 3, type: "function", signature: "function scale(value: number, factor?: number): number" },
     ]);
+    // A long list gets types (an earlier cell's function is a function, not an import) but no signatures.
+    const everything = compiler.complete("", 0);
+    expect(everything.matches.length).toBeGreaterThan(100);
+    expect(everything.metadata._jupyter_types_experimental).toEqual(
+      expect.arrayContaining([{ text: "scale", start: 0, end: 0, type: "function" }]),
+    );
   });
 
   it("counts the cursor in code points (an emoji before it)", () => {
