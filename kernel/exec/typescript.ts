@@ -382,6 +382,16 @@ export class CellCompiler {
    * the declaration locations that inspect shows.
    */
   compile(code: string, cellName: string): CompileResult {
+    try {
+      return this.#compile(code, cellName);
+    } catch (error) {
+      // The checker itself failed (e.g. its stack overflowed): say so instead of running unchecked code.
+      const message = `TypeScript could not check this cell: ${error instanceof Error ? error.message : String(error)}`;
+      return { ok: false, diagnostics: [{ line: 1, column: 1, message, code: 0 }] };
+    }
+  }
+
+  #compile(code: string, cellName: string): CompileResult {
     if (this.#missingModule) {
       // A package may have been installed since the last failed lookup.
       this.#moduleCache.clear();
