@@ -50,7 +50,9 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   esModuleInterop: true,
   resolveJsonModule: true,
   skipLibCheck: true,
-  noEmit: true,
+  // Only declarations are ever emitted: a committed cell is kept as its .d.ts (see `commit`).
+  declaration: true,
+  emitDeclarationOnly: true,
 };
 
 /** Diagnostics a notebook does not want: an import of an untyped JavaScript package is simply `any`. */
@@ -146,8 +148,8 @@ interface Declaration {
   contextSpan?: ts.TextSpan;
 }
 
-/** The top-level variable declaration of `name` in a cell's file. */
-function findVariable(file: ts.SourceFile, name: string): Declaration | undefined {
+/** The first top-level declaration of `name` in a cell's file (its code or its .d.ts). */
+function findDeclaration(file: ts.SourceFile, name: string): Declaration | undefined {
   const inBinding = (binding: ts.BindingName): ts.Identifier | undefined => {
     if (ts.isIdentifier(binding)) return binding.text === name ? binding : undefined;
     for (const element of binding.elements) {
@@ -157,17 +159,26 @@ function findVariable(file: ts.SourceFile, name: string): Declaration | undefine
     return undefined;
   };
   for (const statement of file.statements) {
-    if (!ts.isVariableStatement(statement)) continue;
-    for (const declaration of statement.declarationList.declarations) {
-      const found = inBinding(declaration.name);
-      if (!found) continue;
-      const contextStart = statement.getStart(file);
-      return {
-        fileName: file.fileName,
-        textSpan: { start: found.getStart(file), length: name.length },
-        contextSpan: { start: contextStart, length: statement.end - contextStart },
-      };
+    let found: ts.Node | undefined;
+    if (ts.isVariableStatement(statement)) {
+      for (const d of statement.declarationList.declarations) found ??= inBinding(d.name);
+    } else if (
+      ts.isFunctionDeclaration(statement) ||
+      ts.isClassDeclaration(statement) ||
+      ts.isEnumDeclaration(statement) ||
+      ts.isInterfaceDeclaration(statement) ||
+      ts.isTypeAliasDeclaration(statement) ||
+      ts.isModuleDeclaration(statement)
+    ) {
+      if (statement.name && ts.isIdentifier(statement.name) && statement.name.text === name) found = statement.name;
     }
+    if (!found) continue;
+    const contextStart = statement.getStart(file);
+    return {
+      fileName: file.fileName,
+      textSpan: { start: found.getStart(file), length: name.length },
+      contextSpan: { start: contextStart, length: statement.end - contextStart },
+    };
   }
   return undefined;
 }
@@ -225,8 +236,8 @@ interface CommittedCell {
   file: string;
   /** The name the cell was compiled under (e.g. "cell3.ts"). */
   name: string;
-  /** Length of the generated prefix before the cell's code in `file`. */
-  shift: number;
+  /** The cell's code (`file` holds its declarations). */
+  code: string;
 }
 
 /** Where a name visible to the next cell comes from. */
@@ -329,7 +340,8 @@ export class CellCompiler {
     if (cell) {
       const resolvedFileName = this.#cells[Number(cell[1])]?.file;
       if (resolvedFileName === undefined) return { resolvedModule: undefined };
-      return { resolvedModule: { resolvedFileName, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
+      const extension = resolvedFileName.endsWith(".d.ts") ? ts.Extension.Dts : ts.Extension.Ts;
+      return { resolvedModule: { resolvedFileName, extension, isExternalLibraryImport: false } };
     }
     const fromKernel = path.join(this.#kernelRoot, "index.ts");
     const resolve = (from: string) => ts.resolveModuleName(name, from, COMPILER_OPTIONS, ts.sys, this.#moduleCache, undefined, mode);
@@ -471,17 +483,22 @@ export class CellCompiler {
     return out;
   }
 
-  /** Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. */
+  /**
+   * Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. The cell
+   * is kept as its declarations (.d.ts), so that later cells read its types instead of inferring them again
+   * from its code, cell after cell, in every new program.
+   */
   commit(code: string): void {
     const index = this.#cells.length;
-    const file = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__.ts`);
     const source = parse(code);
-    const prefix = this.#prefix(source, "check");
-    this.#files.set(file, { text: prefix + code, version: 1 });
-    const { names } = declaredNames(source);
+    this.#setCurrent(source, "check");
+    const emitted = this.#service.getEmitOutput(this.#currentFile, true).outputFiles.find((f) => f.name.endsWith(".d.ts"));
+    const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
+    const file = emitted ? `${base}.d.ts` : `${base}.ts`;
+    this.#files.set(file, { text: emitted?.text ?? this.#files.get(this.#currentFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
-    this.#cells.push({ file, name, shift: prefix.length });
-    for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
+    this.#cells.push({ file, name, code });
+    for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
   }
 
   complete(code: string, cursorPos: number): CompleteReply {
@@ -567,7 +584,7 @@ export class CellCompiler {
       const name = definition.name;
       const cell = this.#visible.get(name)?.cell;
       const file = cell === undefined ? undefined : this.#service.getProgram()?.getSourceFile(this.#cells[cell]!.file);
-      const found = file && findVariable(file, name);
+      const found = file && findDeclaration(file, name);
       if (!found) return { info };
       declaration = found;
     } else if (info.kind !== ts.ScriptElementKind.alias) {
@@ -579,18 +596,23 @@ export class CellCompiler {
 
   /** Where a declaration is ("cell3.ts, line 2") and its source text (at most 60 lines). */
   #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
-    const file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
+    let file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
+    let where = declaration.fileName === this.#currentFile ? "this cell" : path.relative(this.#cwd, declaration.fileName);
+    const cell = this.#cells.find((c) => c.file === declaration.fileName);
+    if (cell) {
+      // Show the cell's own code rather than its declarations.
+      const name = file.text.substr(declaration.textSpan.start, declaration.textSpan.length);
+      const code = parse(cell.code);
+      const found = findDeclaration(code, name);
+      if (found) [file, declaration] = [code, found];
+      where = cell.name;
+    }
     const span = declaration.contextSpan ?? declaration.textSpan;
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
     const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
-    const cell = this.#cells.find((c) => c.file === declaration.fileName);
-    const where = cell
-      ? `${cell.name}, line ${lineAndColumn(file.text.slice(cell.shift), span.start - cell.shift).line}`
-      : declaration.fileName === this.#currentFile
-        ? "this cell"
-        : `${path.relative(this.#cwd, declaration.fileName)}, line ${file.getLineAndCharacterOfPosition(span.start).line + 1}`;
-    return { where, text };
+    const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
+    return { where: declaration.fileName === this.#currentFile ? where : `${where}, line ${line}`, text };
   }
 
   isComplete(code: string): IsCompleteReply {
