@@ -50,7 +50,9 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   esModuleInterop: true,
   resolveJsonModule: true,
   skipLibCheck: true,
-  noEmit: true,
+  // Only declarations are ever emitted: a committed cell is kept as its .d.ts (see `commit`).
+  declaration: true,
+  emitDeclarationOnly: true,
 };
 
 /** Diagnostics a notebook does not want: an import of an untyped JavaScript package is simply `any`. */
@@ -139,6 +141,92 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.split("\n").length, column: offset - lineStart + 1 };
 }
 
+/** Where a name is declared: the name's span and the whole declaration's. */
+interface Declaration {
+  fileName: string;
+  textSpan: ts.TextSpan;
+  contextSpan?: ts.TextSpan;
+}
+
+/** The first top-level declaration of `name` in a cell's file (its code or its .d.ts). */
+function findDeclaration(file: ts.SourceFile, name: string): Declaration | undefined {
+  const inBinding = (binding: ts.BindingName): ts.Identifier | undefined => {
+    if (ts.isIdentifier(binding)) return binding.text === name ? binding : undefined;
+    for (const element of binding.elements) {
+      const found = ts.isOmittedExpression(element) ? undefined : inBinding(element.name);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const statement of file.statements) {
+    let found: ts.Node | undefined;
+    if (ts.isVariableStatement(statement)) {
+      for (const d of statement.declarationList.declarations) found ??= inBinding(d.name);
+    } else if (
+      ts.isFunctionDeclaration(statement) ||
+      ts.isClassDeclaration(statement) ||
+      ts.isEnumDeclaration(statement) ||
+      ts.isInterfaceDeclaration(statement) ||
+      ts.isTypeAliasDeclaration(statement) ||
+      ts.isModuleDeclaration(statement)
+    ) {
+      if (statement.name && ts.isIdentifier(statement.name) && statement.name.text === name) found = statement.name;
+    }
+    if (!found) continue;
+    const contextStart = statement.getStart(file);
+    return {
+      fileName: file.fileName,
+      textSpan: { start: found.getStart(file), length: name.length },
+      contextSpan: { start: contextStart, length: statement.end - contextStart },
+    };
+  }
+  return undefined;
+}
+
+/** Up to this many matches, each gets its signature in the metadata (each costs a details lookup). */
+const DETAILED_COMPLETIONS = 10;
+
+/** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
+function jupyterType(kind: ts.ScriptElementKind): string {
+  const K = ts.ScriptElementKind;
+  switch (kind) {
+    case K.functionElement:
+    case K.localFunctionElement:
+    case K.memberFunctionElement:
+    case K.constructorImplementationElement:
+      return "function";
+    case K.classElement:
+    case K.localClassElement:
+    case K.interfaceElement:
+    case K.typeElement:
+    case K.enumElement:
+    case K.typeParameterElement:
+    case K.primitiveType:
+      return "class";
+    case K.moduleElement:
+    case K.externalModuleName:
+      return "module";
+    case K.keyword:
+      return "keyword";
+    case K.memberVariableElement:
+    case K.memberGetAccessorElement:
+    case K.memberSetAccessorElement:
+    case K.memberAccessorVariableElement:
+    case K.enumMemberElement:
+      return "property";
+    case K.directory:
+    case K.scriptElement:
+      return "path";
+    default:
+      return "instance";
+  }
+}
+
+/** A name imported from an earlier cell is shown as what it stands for, not as an import. */
+function withoutAlias(display: string): string {
+  return display.replace(/^\(alias\) /, "").replace(/\nimport [\w$]+$/, "");
+}
+
 interface VirtualFile {
   text: string;
   version: number;
@@ -146,7 +234,10 @@ interface VirtualFile {
 
 interface CommittedCell {
   file: string;
-  names: Map<string, BindingKind>;
+  /** The name the cell was compiled under (e.g. "cell3.ts"). */
+  name: string;
+  /** The cell's code (`file` holds its declarations). */
+  code: string;
 }
 
 /** Where a name visible to the next cell comes from. */
@@ -168,6 +259,7 @@ export class CellCompiler {
   readonly #moduleCache: ts.ModuleResolutionCache;
   readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
+  #lastCompiled: { code: string; cellName: string } | undefined;
 
   constructor(options: CellCompilerOptions) {
     this.#cwd = path.resolve(options.cwd);
@@ -197,7 +289,9 @@ export class CellCompiler {
     const snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
     const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getCompilationSettings: () => COMPILER_OPTIONS,
-      getScriptFileNames: () => [this.#globalsFile, this.#currentFile],
+      // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
+      // of the program is released from the registry and would be parsed again when a later cell uses it.
+      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), this.#currentFile],
       getScriptVersion: version,
       getScriptSnapshot: (f) => {
         const v = version(f);
@@ -244,8 +338,10 @@ export class CellCompiler {
   #resolveModule(name: string, containingFile: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations {
     const cell = CELL_SPECIFIER.exec(name);
     if (cell) {
-      const resolvedFileName = this.#cells[Number(cell[1])]!.file;
-      return { resolvedModule: { resolvedFileName, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
+      const resolvedFileName = this.#cells[Number(cell[1])]?.file;
+      if (resolvedFileName === undefined) return { resolvedModule: undefined };
+      const extension = resolvedFileName.endsWith(".d.ts") ? ts.Extension.Dts : ts.Extension.Ts;
+      return { resolvedModule: { resolvedFileName, extension, isExternalLibraryImport: false } };
     }
     const fromKernel = path.join(this.#kernelRoot, "index.ts");
     const resolve = (from: string) => ts.resolveModuleName(name, from, COMPILER_OPTIONS, ts.sys, this.#moduleCache, undefined, mode);
@@ -256,17 +352,25 @@ export class CellCompiler {
     return fallback.resolvedModule ? fallback : found;
   }
 
-  /** The prefix line that imports earlier cells' names (`used` only, or all) and exports this cell's. */
-  #prefix(source: ts.SourceFile, used: Set<string> | undefined): string {
+  /**
+   * The prefix line that imports earlier cells' names and exports this cell's own. For a committed cell and
+   * for type-checking it brings only the names the cell mentions (checking an import costs time); for
+   * completion and inspection it brings every name.
+   */
+  #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
+    const used = purpose === "edit" ? undefined : identifiers(source);
     const byCell = new Map<number, string[]>();
     let out = "";
     for (const [name, { cell, kind }] of this.#visible) {
-      if (names.has(name) || (used && !used.has(name))) continue;
+      if (names.has(name)) continue;
       // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
       // else is imported, keeping its value, type and namespace meanings and its documentation.
-      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
-      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+      if (kind === "let") {
+        if (!used || used.has(name)) out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      } else if (!used || used.has(name)) {
+        byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+      }
     }
     for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
     const own = [...names.keys()].filter((n) => !exported.has(n));
@@ -275,30 +379,46 @@ export class CellCompiler {
     return out + "\n";
   }
 
-  /** Puts `code` after a prefix importing every visible name in the current file; returns the prefix length. */
-  #setCurrent(code: string): number {
-    const prefix = this.#prefix(parse(code), undefined);
-    const text = prefix + code;
+  /** Puts a cell's code after its prefix in the current file; returns the prefix length. */
+  #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
+    const prefix = this.#prefix(source, purpose);
+    const text = prefix + source.text;
     const file = this.#files.get(this.#currentFile);
     if (file?.text !== text) this.#files.set(this.#currentFile, { text, version: (file?.version ?? 0) + 1 });
     return prefix.length;
   }
 
-  /** Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator. */
+  /**
+   * Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator; line N of
+   * the script is line N of the cell. `cellName` (e.g. "cell3.ts") names the cell once it is committed, in
+   * the declaration locations that inspect shows.
+   */
   compile(code: string, cellName: string): CompileResult {
+    try {
+      return this.#compile(code, cellName);
+    } catch (error) {
+      // The checker itself failed (e.g. its stack overflowed): say so instead of running unchecked code.
+      const message = `TypeScript could not check this cell: ${error instanceof Error ? error.message : String(error)}`;
+      return { ok: false, diagnostics: [{ line: 1, column: 1, message, code: 0 }] };
+    }
+  }
+
+  #compile(code: string, cellName: string): CompileResult {
     if (this.#missingModule) {
       // A package may have been installed since the last failed lookup.
       this.#moduleCache.clear();
       this.#typeCache.clear();
     }
-    const shift = this.#setCurrent(code);
-    const own = declaredNames(parse(code)).names;
+    const source = parse(code);
+    const shift = this.#setCurrent(source, "check");
+    const own = declaredNames(source).names;
     const syntactic = this.#service.getSyntacticDiagnostics(this.#currentFile);
     const all = syntactic.length > 0 ? syntactic : this.#service.getSemanticDiagnostics(this.#currentFile);
     this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
     const diagnostics: CellDiagnostic[] = [];
     for (const d of all) {
-      if (d.start === undefined || d.start < shift || IGNORED_CODES.has(d.code)) continue;
+      if (d.category !== ts.DiagnosticCategory.Error || d.start === undefined || d.start < shift) continue;
+      if (IGNORED_CODES.has(d.code)) continue;
       const start = d.start - shift;
       const error = d.code === ASSIGN_TO_IMPORT ? this.#assignmentError(d, code.slice(start, start + (d.length ?? 0)), own) : d;
       const message = ts.flattenDiagnosticMessageText(error.messageText, "\n");
@@ -309,17 +429,19 @@ export class CellCompiler {
     const program = this.#service.getProgram()!;
     const current = program.getSourceFile(this.#currentFile)!;
     const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
-    const source = parse(code);
     const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
-    if (result.ok) return result;
-    return {
-      ok: false,
-      diagnostics: result.diagnostics.map((d) => ({
-        ...lineAndColumn(code, d.start ?? 0),
-        message: `${cellName}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
-        code: d.code,
-      })),
-    };
+    if (!result.ok) {
+      return {
+        ok: false,
+        diagnostics: result.diagnostics.map((d) => ({
+          ...lineAndColumn(code, d.start ?? 0),
+          message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+          code: d.code,
+        })),
+      };
+    }
+    this.#lastCompiled = { code, cellName };
+    return result;
   }
 
   /**
@@ -361,21 +483,27 @@ export class CellCompiler {
     return out;
   }
 
-  /** Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. */
+  /**
+   * Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. The cell
+   * is kept as its declarations (.d.ts), so that later cells read its types instead of inferring them again
+   * from its code, cell after cell, in every new program.
+   */
   commit(code: string): void {
     const index = this.#cells.length;
-    const file = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__.ts`);
     const source = parse(code);
-    const text = this.#prefix(source, identifiers(source)) + code;
-    this.#files.set(file, { text, version: 1 });
-    const { names } = declaredNames(source);
-    this.#cells.push({ file, names });
-    for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
+    this.#setCurrent(source, "check");
+    const emitted = this.#service.getEmitOutput(this.#currentFile, true).outputFiles.find((f) => f.name.endsWith(".d.ts"));
+    const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
+    const file = emitted ? `${base}.d.ts` : `${base}.ts`;
+    this.#files.set(file, { text: emitted?.text ?? this.#files.get(this.#currentFile)!.text, version: 1 });
+    const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
+    this.#cells.push({ file, name, code });
+    for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
   }
 
   complete(code: string, cursorPos: number): CompleteReply {
     const cursor = toUtf16(code, cursorPos);
-    const shift = this.#setCurrent(code);
+    const shift = this.#setCurrent(parse(code), "edit");
     let start = cursor;
     while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
     const completions = this.#service.getCompletionsAtPosition(this.#currentFile, cursor + shift, {
@@ -391,36 +519,41 @@ export class CellCompiler {
       .sort((a, b) => (a.sortText === b.sortText ? (a.name < b.name ? -1 : 1) : a.sortText < b.sortText ? -1 : 1));
     const cursorStart = toCodePoints(code, start);
     const cursorEnd = toCodePoints(code, cursor);
+    const detailed = matches.length <= DETAILED_COMPLETIONS;
+    const types = matches.map((entry) => {
+      const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: this.#completionType(entry) };
+      if (!detailed) return item;
+      const details = this.#service.getCompletionEntryDetails(
+        this.#currentFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
+      );
+      return details ? { ...item, signature: withoutAlias(ts.displayPartsToString(details.displayParts)) } : item;
+    });
     return {
       matches: matches.map((e) => e.name),
       cursorStart,
       cursorEnd,
-      metadata: {
-        _jupyter_types_experimental: matches.map((e) => ({
-          start: cursorStart,
-          end: cursorEnd,
-          text: e.name,
-          type: e.kind,
-        })),
-      },
+      metadata: { _jupyter_types_experimental: types },
     };
+  }
+
+  /** The Jupyter type of a completion; a name from an earlier cell is typed by its declaration there. */
+  #completionType(entry: ts.CompletionEntry): string {
+    const kind = entry.kind === ts.ScriptElementKind.alias ? this.#visible.get(entry.name)?.kind : undefined;
+    if (kind === "function") return "function";
+    if (kind === "class" || kind === "type" || kind === "enum") return "class";
+    if (kind === "namespace") return "module";
+    return jupyterType(entry.kind);
   }
 
   inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {
     const cursor = toUtf16(code, cursorPos);
-    const shift = this.#setCurrent(code);
-    const at = (offset: number) => this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
-    let info = at(cursor) ?? (cursor > 0 ? at(cursor - 1) : undefined);
-    if (!info) return { found: false, data: {} };
-    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
-    if (info.kind === ts.ScriptElementKind.alias && definition) {
-      // A name imported from an earlier cell or a package: describe the declaration it stands for.
-      info = this.#service.getQuickInfoAtPosition(definition.fileName, definition.textSpan.start) ?? info;
-    }
-    const signature = ts
-      .displayPartsToString(info.displayParts)
-      .replace(/^\(alias\) /, "")
-      .replace(/\nimport [\w$]+$/, "");
+    const shift = this.#setCurrent(parse(code), "edit");
+    const at = (offset: number) =>
+      offset < 0 ? undefined : this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
+    const quickInfo = at(cursor) ?? at(cursor - 1);
+    if (!quickInfo) return { found: false, data: {} };
+    const { info, declaration } = this.#declared(quickInfo, shift);
+    const signature = withoutAlias(ts.displayPartsToString(info.displayParts));
     const documentation = ts.displayPartsToString(info.documentation);
     const tags = (info.tags ?? []).map((tag) => {
       const text = ts.displayPartsToString(tag.text);
@@ -430,22 +563,56 @@ export class CellCompiler {
     const plain = [signature, documentation, tags.map((t) => t.plain).join("\n")].filter(Boolean);
     const markdown = ["```typescript\n" + signature + "\n```", documentation, tags.map((t) => t.markdown).join("\n\n")].filter(Boolean);
     if (detailLevel > 0) {
-      const source = definition && this.#declarationSource(definition);
+      const source = declaration && this.#declarationSource(declaration);
       if (source) {
-        plain.push(source);
-        markdown.push("```typescript\n" + source + "\n```");
+        plain.push(`Defined in ${source.where}:\n${source.text}`);
+        markdown.push(`Defined in ${source.where}:\n\n\`\`\`typescript\n${source.text}\n\`\`\``);
       }
     }
     return { found: true, data: { "text/plain": plain.join("\n\n"), "text/markdown": markdown.join("\n\n") } };
   }
 
-  /** The source text of a declaration (at most 60 lines). */
-  #declarationSource(definition: ts.DefinitionInfo): string | undefined {
-    const file = this.#service.getProgram()?.getSourceFile(definition.fileName);
+  /**
+   * Quick info and location of the declaration a name in the current cell stands for, looking through the
+   * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
+   */
+  #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
+    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
+    if (!definition) return { info };
+    let declaration: Declaration = definition;
+    if (definition.fileName === this.#currentFile && definition.textSpan.start < shift) {
+      const name = definition.name;
+      const cell = this.#visible.get(name)?.cell;
+      const file = cell === undefined ? undefined : this.#service.getProgram()?.getSourceFile(this.#cells[cell]!.file);
+      const found = file && findDeclaration(file, name);
+      if (!found) return { info };
+      declaration = found;
+    } else if (info.kind !== ts.ScriptElementKind.alias) {
+      return { info, declaration };
+    }
+    const original = this.#service.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
+    return { info: original ?? info, declaration };
+  }
+
+  /** Where a declaration is ("cell3.ts, line 2") and its source text (at most 60 lines). */
+  #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
+    let file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
-    const span = definition.contextSpan ?? definition.textSpan;
+    let where = declaration.fileName === this.#currentFile ? "this cell" : path.relative(this.#cwd, declaration.fileName);
+    const cell = this.#cells.find((c) => c.file === declaration.fileName);
+    if (cell) {
+      // Show the cell's own code rather than its declarations.
+      const name = file.text.substr(declaration.textSpan.start, declaration.textSpan.length);
+      const code = parse(cell.code);
+      const found = findDeclaration(code, name);
+      if (found) [file, declaration] = [code, found];
+      where = cell.name;
+    }
+    const span = declaration.contextSpan ?? declaration.textSpan;
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
-    return lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
+    const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
+    const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
+    return { where: declaration.fileName === this.#currentFile ? where : `${where}, line ${line}`, text };
   }
 
   isComplete(code: string): IsCompleteReply {
@@ -466,9 +633,10 @@ export class CellCompiler {
       // Spaces added at the start of the next line would become part of the string.
       return { status: "incomplete", indent: "" };
     }
-    const lastLine = code.slice(code.lastIndexOf("\n") + 1);
+    // The next line continues at the last written line's indentation, one level deeper after an opener.
+    const lastLine = code.trimEnd().split("\n").pop()!;
     const indent = /^[ \t]*/.exec(lastLine)![0];
-    return { status: "incomplete", indent: /[{([]\s*$/.test(code) ? indent + "  " : indent };
+    return { status: "incomplete", indent: /[{([]$/.test(lastLine.trimEnd()) ? indent + "  " : indent };
   }
 }
 

@@ -131,7 +131,7 @@ function isInternalFrame(line: string): boolean {
   return line.includes("node:internal") || line.includes("node:inspector") || line.includes(thisFile);
 }
 
-export function errorInfo(thrown: unknown): ErrorInfo {
+function errorInfo(thrown: unknown): ErrorInfo {
   const stack = attempt(() => (thrown as { stack?: unknown }).stack);
   if (thrown instanceof Error || (thrown !== null && typeof thrown === "object" && typeof stack === "string")) {
     const ename = attempt(() => String((thrown as Error).name)) ?? "Error";

@@ -45,7 +45,7 @@ class Repl {
           const details = reply.exceptionDetails;
           if (details) {
             const error = details.exception?.description ?? details.text;
-            const line = /<anonymous>:(\d+):\d+/.exec(error)?.[1];
+            const line = /\(In\[\d+\]:(\d+):\d+\)/.exec(error)?.[1];
             return resolve({ error, line: line === undefined ? undefined : Number(line) });
           }
           resolve({ value: reply.result.value });
@@ -212,7 +212,8 @@ describe("transpiled code in V8's REPL mode", () => {
 
   async function run(code: string) {
     const out = js(compiler.compile(code, "In[1]"));
-    const result = await repl.evaluate(out);
+    // The evaluator names the script, so that stack traces say where in the notebook an error happened.
+    const result = await repl.evaluate(`${out}\n//# sourceURL=In[1]`);
     if (!result.error) compiler.commit(code);
     return { ...result, js: out };
   }
@@ -252,6 +253,7 @@ describe("transpiled code in V8's REPL mode", () => {
     const result = await run(code);
     expect(result.js.split("\n")).toHaveLength(14);
     expect(result.error).toContain("bad\nvalue 1");
+    expect(result.error).toContain("at fail (In[1]:11:");
     expect(result.line).toBe(11);
     // Every line that has code in the cell starts the same statement in the output.
     expect(result.js.split("\n")[12]).toMatch(/^const point = new Point\(Color\.Green\);$/);
@@ -273,6 +275,8 @@ describe("CellCompiler.complete and inspect", () => {
         " */",
         "function scale(value: number, factor = 2): number { return value * factor }",
         "const measurements = new Map<string, number>()",
+        "/** Number of samples. */",
+        "let samples = 3",
       ].join("\n"),
     );
   });
@@ -293,7 +297,19 @@ describe("CellCompiler.complete and inspect", () => {
     expect(reply.cursorStart).toBe(10);
     expect(reply.cursorEnd).toBe(13);
     expect(reply.metadata._jupyter_types_experimental).toEqual(
-      expect.arrayContaining([expect.objectContaining({ text: "measurements", start: 10, end: 13 })]),
+      expect.arrayContaining([
+        { text: "measurements", start: 10, end: 13, type: "instance", signature: "const measurements: Map<string, number>" },
+      ]),
+    );
+    const fn = compiler.complete("sca", 3);
+    expect(fn.metadata._jupyter_types_experimental).toEqual([
+      { text: "scale", start: 0, end: 3, type: "function", signature: "function scale(value: number, factor?: number): number" },
+    ]);
+    // A long list gets types (an earlier cell's function is a function, not an import) but no signatures.
+    const everything = compiler.complete("", 0);
+    expect(everything.matches.length).toBeGreaterThan(100);
+    expect(everything.metadata._jupyter_types_experimental).toEqual(
+      expect.arrayContaining([{ text: "scale", start: 0, end: 0, type: "function" }]),
     );
   });
 
@@ -321,9 +337,19 @@ describe("CellCompiler.complete and inspect", () => {
     expect(reply.data["text/markdown"]).toContain("*@param* `factor` how much to scale");
     expect(reply.data["text/markdown"]).toContain("```typescript\nfunction scale(");
     const detailed = compiler.inspect("scale", 5, 1);
-    expect(detailed.data["text/plain"]).toContain("{ return value * factor }");
+    expect(detailed.data["text/plain"]).toContain(
+      "Defined in In[1], line 7:\nfunction scale(value: number, factor = 2): number { return value * factor }",
+    );
     expect(compiler.inspect("measurements", 12, 0).data["text/plain"]).toBe("const measurements: Map<string, number>");
     expect(compiler.inspect("1 +  2", 4, 0)).toEqual({ found: false, data: {} });
+  });
+
+  it("inspects an earlier cell's let with its JSDoc and declaration", () => {
+    const reply = compiler.inspect("samples += 1", 7, 1);
+    expect(reply.found).toBe(true);
+    expect(reply.data["text/plain"]).toBe(
+      "let samples: number\n\nNumber of samples.\n\nDefined in In[1], line 10:\nlet samples = 3",
+    );
   });
 });
 
@@ -343,6 +369,7 @@ describe("CellCompiler.isComplete", () => {
     expect(compiler.isComplete("const a = [")).toEqual({ status: "incomplete", indent: "  " });
     expect(compiler.isComplete("const s = `line\n${x}")).toEqual({ status: "incomplete", indent: "" });
     expect(compiler.isComplete("/* note")).toEqual({ status: "incomplete", indent: "" });
+    expect(compiler.isComplete("class A {\n  m() {\n    return 1\n\n")).toEqual({ status: "incomplete", indent: "    " });
   });
 
   it("says invalid for code that no suffix can fix", () => {
