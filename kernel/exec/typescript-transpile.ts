@@ -35,6 +35,14 @@ function blank(text: string): string {
   return text.replace(/[^\r\n]/g, " ");
 }
 
+/**
+ * A removed statement becomes an empty one: without it, the statement before could run on into the one
+ * after (`a = b` then `export { a }` then `(f)()` must not become `a = b(f)()`).
+ */
+function emptyStatement(text: string): string {
+  return ";" + blank(text.slice(1));
+}
+
 /** `text` followed by as many line breaks as the replaced source had. */
 function sameLines(replaced: string, text: string): string {
   return text + "\n".repeat(replaced.split("\n").length - 1);
@@ -81,12 +89,12 @@ function scriptEdits(source: ts.SourceFile, keep: KeepBinding): Edit[] {
   for (const statement of source.statements) {
     const start = statement.getStart(source);
     if (ts.isImportDeclaration(statement)) {
-      replace(start, statement.end, (old) => sameLines(old, rewriteImport(statement, source, keep)));
+      replace(start, statement.end, (old) => sameLines(old, rewriteImport(statement, source, keep) || ";"));
     } else if (ts.isExportDeclaration(statement)) {
-      replace(start, statement.end, blank);
+      replace(start, statement.end, emptyStatement);
     } else if (ts.isExportAssignment(statement)) {
       // `export default value` keeps the value as an expression statement.
-      replace(start, statement.expression.getStart(source), blank);
+      replace(start, statement.expression.getStart(source), emptyStatement);
     } else if (ts.canHaveModifiers(statement)) {
       for (const modifier of ts.getModifiers(statement) ?? []) {
         if (modifier.kind === ts.SyntaxKind.ExportKeyword || modifier.kind === ts.SyntaxKind.DefaultKeyword) {

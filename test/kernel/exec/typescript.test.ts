@@ -225,6 +225,12 @@ describe("transpiled code in V8's REPL mode", () => {
     expect((await run("const late = 1")).value).toBeUndefined();
   });
 
+  it("keeps statements apart where it removes one", async () => {
+    const code = "let n = 1\nconst inc = (x: number) => x + 1\nn = inc(n)\nexport { n }\n[n, n]";
+    expect((await run(code)).value).toEqual([2, 2]);
+    expect((await run("n = inc(n)\nimport type { Stats } from 'node:fs'\n[n]")).value).toEqual([3]);
+  });
+
   it("runs a re-declared const and imports", async () => {
     expect((await run("const x = 1")).value).toBeUndefined();
     expect((await run("const x = 'two'\nx")).value).toBe("two");
