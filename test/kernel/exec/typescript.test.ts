@@ -185,7 +185,7 @@ describe("imports", () => {
       `const { join: j, sep } = ${load("node:path")};`,
       `const os = ${load("node:os")};`,
       `${load("node:util")};`,
-      "",
+      ";",
       // Dirent is a class (a value) and stays; a binding that only names a type would be dropped.
       `const { readdirSync, Dirent: D } = ${load("node:fs")};`,
       `const { Server } = ${load("node:http")};`,
@@ -197,7 +197,7 @@ describe("imports", () => {
   it("drops bindings that only name types", () => {
     runCells(compiler, "export interface Shape { w: number }\nexport const unit = 1");
     const out = js(compiler.compile('import { type Stats, Dirent } from "node:fs"\nimport { Mode } from "node:fs"', "In[2]"));
-    expect(out).toBe(`const { Dirent } = await globalThis.__dropoutLabImport("node:fs");`);
+    expect(out).toBe(`const { Dirent } = await globalThis.__dropoutLabImport("node:fs");\n;`);
   });
 });
 
