@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -160,6 +160,29 @@ describe("imports", () => {
     const unknown = compiler.compile("\nimport x from 'no-such-package-anywhere'", "In[4]");
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) expect(unknown.diagnostics[0]).toMatchObject({ line: 2, column: 15, code: 2307 });
+  });
+
+  it("types the notebook folder's own packages; an untyped one is any", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "dropout-lab-pkgs-"));
+    try {
+      const typed = path.join(folder, "node_modules", "typed-pkg");
+      mkdirSync(typed, { recursive: true });
+      writeFileSync(path.join(typed, "package.json"), JSON.stringify({ name: "typed-pkg", type: "module", exports: "./index.js" }));
+      writeFileSync(path.join(typed, "index.js"), "export const answer = () => 42;\n");
+      writeFileSync(path.join(typed, "index.d.ts"), "export declare const answer: () => number;\n");
+      const untyped = path.join(folder, "node_modules", "untyped-pkg");
+      mkdirSync(untyped, { recursive: true });
+      writeFileSync(path.join(untyped, "package.json"), JSON.stringify({ name: "untyped-pkg", main: "index.js" }));
+      writeFileSync(path.join(untyped, "index.js"), "module.exports = { anything: 1 };\n");
+      const local = new CellCompiler({ cwd: folder, kernelRoot });
+      expect(local.compile("import { answer } from 'typed-pkg'\nconst n: number = answer()", "In[1]").ok).toBe(true);
+      const wrong = local.compile("import { answer } from 'typed-pkg'\nconst s: string = answer()", "In[1]");
+      expect(wrong.ok).toBe(false);
+      if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 2, column: 7, code: 2322 });
+      expect(local.compile("import lib from 'untyped-pkg'\nlib.anything.goes()", "In[1]").ok).toBe(true);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("transpiles each import form to awaited calls on the same line", () => {
