@@ -184,7 +184,7 @@ function findDeclaration(file: ts.SourceFile, name: string): Declaration | undef
 }
 
 /** Up to this many matches, each gets its signature in the metadata (each costs a details lookup). */
-const DETAILED_COMPLETIONS = 10;
+const DETAILED_COMPLETIONS = 5;
 
 /** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
 function jupyterType(kind: ts.ScriptElementKind): string {
