@@ -2,10 +2,11 @@
  * Type-checks notebook cells against the cells that ran before them, transpiles them for V8's REPL mode, and
  * answers completion, inspection and is-complete requests, all with one TypeScript language service.
  *
- * Every cell is a virtual module in the notebook's folder. A committed cell exports its top-level names; a
- * later cell imports, on a generated line before its code, the latest version of every name it may use (so a
- * re-declared `const x` simply comes from the later cell). Diagnostics are reported for the current cell
- * only, in the cell's own lines and columns.
+ * Every cell is a virtual module in the notebook's folder. A committed cell exports its top-level names and
+ * is kept as its declarations (.d.ts); a later cell imports, on a generated line before its code, the latest
+ * version of every name it may use, so a re-declared `const x` simply comes from the later cell. An earlier
+ * `let` is declared instead (`declare let x: typeof import(...).x`) so that it stays assignable. Diagnostics
+ * are reported for the current cell only, in the cell's own lines and columns.
  */
 import path from "node:path";
 import ts from "typescript";
