@@ -180,6 +180,17 @@ function tokenLineBreaks(js: string): Set<number> {
 }
 
 /**
+ * Whether a line break before the token at `i` would change the program: `=>`, postfix `++`/`--`, or a token
+ * after `return`, `throw`, `yield`, `break`, `continue` or `async`. (Where the source had a break between two
+ * tokens that are now adjacent, types erased between them, e.g. `(x)\n: T =>`.)
+ */
+function restricted(out: string, js: string, i: number): boolean {
+  const next = js.slice(i, i + 2);
+  if (next === "=>" || next === "++" || next === "--") return true;
+  return /\b(return|throw|yield|break|continue|async)\s*$/.test(out.slice(-12));
+}
+
+/**
  * Lays emitted code onto the source's lines: line breaks between tokens are dropped (the emitter ends every
  * statement explicitly, so joining lines is safe) and a token that came from a later source line starts on
  * that line again, at its source column. A line break is only inserted where the source had one between the
@@ -203,7 +214,7 @@ function reflow(js: string, mappings: Mapping[]): string {
       continue;
     }
     if (pendingBreak && (char === " " || char === "\t")) continue;
-    if (target && target.sourceLine > line) {
+    if (target && target.sourceLine > line && !restricted(out, js, i)) {
       out += "\n".repeat(target.sourceLine - line) + " ".repeat(target.sourceColumn);
       line = target.sourceLine;
     } else if (pendingBreak) {

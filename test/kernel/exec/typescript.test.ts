@@ -254,6 +254,13 @@ describe("transpiled code in V8's REPL mode", () => {
     expect((await run("n = inc(n)\nimport type { Stats } from 'node:fs'\n[n]")).value).toEqual([3]);
   });
 
+  it("never breaks a line where JavaScript forbids it", async () => {
+    const code = "const g = <T>(\n  x: T,\n): T[] =>\n  [x]\nfunction h(): number {\n  return <number>\n    (7)\n}\n[...g(1), h()]";
+    const result = await run(code);
+    expect(result.error).toBeUndefined();
+    expect(result.value).toEqual([1, 7]);
+  });
+
   it("runs a re-declared const and imports", async () => {
     expect((await run("const x = 1")).value).toBeUndefined();
     expect((await run("const x = 'two'\nx")).value).toBe("two");
