@@ -180,6 +180,13 @@ describe("imports", () => {
       expect(wrong.ok).toBe(false);
       if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 2, column: 7, code: 2322 });
       expect(local.compile("import lib from 'untyped-pkg'\nlib.anything.goes()", "In[1]").ok).toBe(true);
+      // A package installed after a failed import is found on the next compile.
+      expect(local.compile("import { later } from 'later-pkg'", "In[2]").ok).toBe(false);
+      const later = path.join(folder, "node_modules", "later-pkg");
+      mkdirSync(later, { recursive: true });
+      writeFileSync(path.join(later, "package.json"), JSON.stringify({ name: "later-pkg", types: "index.d.ts" }));
+      writeFileSync(path.join(later, "index.d.ts"), "export declare const later: string;\n");
+      expect(local.compile("import { later } from 'later-pkg'\nconst s: string = later", "In[2]").ok).toBe(true);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
