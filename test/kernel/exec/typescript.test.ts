@@ -109,6 +109,10 @@ describe("CellCompiler.compile", () => {
       { line: 2, column: 7, code: 2322 },
       { line: 3, column: 6, code: 2339 },
     ]);
+    // An earlier cell's own problems are not the current cell's.
+    const local = new CellCompiler({ cwd, kernelRoot });
+    local.commit("const broken: number = 'not a number'\nconst fine = 2");
+    expect(local.compile("fine + 1", "In[2]")).toEqual({ ok: true, js: "fine + 1;" });
     const syntax = compiler.compile("let a = (1 +", "In[9]");
     expect(syntax.ok).toBe(false);
     if (!syntax.ok) expect(syntax.diagnostics[0]).toMatchObject({ line: 1, column: 13, code: 1109 });
