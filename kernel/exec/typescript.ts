@@ -599,7 +599,14 @@ export class CellCompiler {
   #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
     let file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
-    let where = declaration.fileName === this.#currentFile ? "this cell" : path.relative(this.#cwd, declaration.fileName);
+    // A package file is named from its package ("@types/node/path.d.ts"), others from the notebook's folder.
+    const packageStart = declaration.fileName.lastIndexOf("/node_modules/");
+    let where =
+      declaration.fileName === this.#currentFile
+        ? "this cell"
+        : packageStart >= 0
+          ? declaration.fileName.slice(packageStart + "/node_modules/".length)
+          : path.relative(this.#cwd, declaration.fileName);
     const cell = this.#cells.find((c) => c.file === declaration.fileName);
     if (cell) {
       // Show the cell's own code rather than its declarations.

@@ -389,6 +389,9 @@ describe("CellCompiler.complete and inspect", () => {
     );
     expect(compiler.inspect("measurements", 12, 0).data["text/plain"]).toBe("const measurements: Map<string, number>");
     expect(compiler.inspect("1 +  2", 4, 0)).toEqual({ found: false, data: {} });
+    const library = compiler.inspect("Math.max", 7, 1).data["text/plain"];
+    expect(library).toMatch(/^\(method\) Math\.max\(\.\.\.values: number\[\]\): number\n/);
+    expect(library).toMatch(/Defined in typescript\/lib\/lib\.es5\.d\.ts, line \d+:\nmax\(\.\.\.values: number\[\]\): number;/);
   });
 
   it("inspects an earlier cell's let with its JSDoc and declaration", () => {
