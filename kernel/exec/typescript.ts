@@ -413,8 +413,11 @@ export class CellCompiler {
     const source = parse(code);
     const shift = this.#setCurrent(source, "check");
     const own = declaredNames(source).names;
-    const syntactic = this.#service.getSyntacticDiagnostics(this.#currentFile);
-    const all = syntactic.length > 0 ? syntactic : this.#service.getSemanticDiagnostics(this.#currentFile);
+    // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
+    const program = this.#service.getProgram()!;
+    const current = program.getSourceFile(this.#currentFile)!;
+    const syntactic = program.getSyntacticDiagnostics(current);
+    const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
     this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
     const diagnostics: CellDiagnostic[] = [];
     for (const d of all) {
@@ -427,8 +430,6 @@ export class CellCompiler {
     }
     if (diagnostics.length > 0) return { ok: false, diagnostics };
 
-    const program = this.#service.getProgram()!;
-    const current = program.getSourceFile(this.#currentFile)!;
     const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
     const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
     if (!result.ok) {

@@ -85,6 +85,19 @@ describe("CellCompiler.compile", () => {
     if (!stale.ok) expect(stale.diagnostics[0]!.message).toContain(`Property 'toFixed' does not exist on type '"text"'`);
   });
 
+  it("keeps types flowing from declarations a .d.ts cannot name", () => {
+    const local = new CellCompiler({ cwd, kernelRoot });
+    runCells(
+      local,
+      "const Anonymous = class { private hidden = 1; shown = 2 }\nconst a = new Anonymous()",
+      "function make() { class Local { private p = 1; q = 'q' } return new Local() }\nconst made = make()",
+    );
+    expect(local.compile("const n: number = a.shown\nconst s: string = made.q", "In[3]").ok).toBe(true);
+    const wrong = local.compile("const s: string = a.shown", "In[3]");
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 1, column: 7, code: 2322 });
+  });
+
   it("allows assigning to an earlier let, not to an earlier const", () => {
     const local = new CellCompiler({ cwd, kernelRoot });
     runCells(local, "let counter = 0\nconst limit = 10");
