@@ -83,6 +83,14 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     if (ts.isIdentifier(name)) add(name, kind, node);
     else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, kind, node);
   };
+  // `var`s in top-level blocks and loops belong to the cell's scope too (`for (var i = 0; ...)`).
+  const addVars = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node)) return;
+    if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
+      for (const d of node.declarations) addBinding(d.name, "let", node);
+    }
+    ts.forEachChild(node, addVars);
+  };
   for (const statement of source.statements) {
     if (ts.isVariableStatement(statement)) {
       const flags = statement.declarationList.flags;
@@ -100,9 +108,10 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
       const bindings = clause.namedBindings;
       if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name, "import");
       if (bindings && ts.isNamedImports(bindings)) for (const e of bindings.elements) add(e.name, "import");
-    } else if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause) {
-      if (ts.isNamedExports(statement.exportClause)) for (const e of statement.exportClause.elements) exported.add(e.name.text);
-    }
+    } else if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      if (!statement.moduleSpecifier && clause && ts.isNamedExports(clause)) for (const e of clause.elements) exported.add(e.name.text);
+    } else addVars(statement);
   }
   return { names, exported };
 }

@@ -105,6 +105,9 @@ describe("CellCompiler.compile", () => {
     const wrongType = local.compile("counter = 'x'", "In[2]");
     expect(wrongType.ok).toBe(false);
     if (!wrongType.ok) expect(wrongType.diagnostics[0]).toMatchObject({ line: 1, column: 1, code: 2322 });
+    runCells(local, "for (var i = 0; i < 3; i++) {}\nfunction f() { var hidden = 1; return hidden }");
+    expect(local.compile("i = i + 1", "In[3]").ok).toBe(true);
+    expect(local.compile("hidden", "In[3]").ok).toBe(false);
     const constant = local.compile("\n  limit = 11", "In[2]");
     expect(constant.ok).toBe(false);
     if (!constant.ok) {
