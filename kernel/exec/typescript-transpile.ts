@@ -168,6 +168,8 @@ function decodeMappings(mappings: string, lineStarts: readonly number[]): Mappin
 /** Offsets of line breaks that belong to a token (template literals, line continuations in strings). */
 function tokenLineBreaks(js: string): Set<number> {
   const inside = new Set<number>();
+  // Only template literals and strings continued with a backslash hold line breaks.
+  if (!js.includes("`") && !js.includes("\\\n")) return inside;
   const file = ts.createSourceFile("out.js", js, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS);
   const visit = (node: ts.Node): void => {
     if (ts.isLiteralExpression(node) || ts.isTemplateLiteralToken(node)) {
