@@ -363,9 +363,9 @@ export class CellCompiler {
   }
 
   /**
-   * The prefix line that imports earlier cells' names and exports this cell's own. For a committed cell and
-   * for type-checking it brings only the names the cell mentions (checking an import costs time); for
-   * completion and inspection it brings every name.
+   * The prefix line that imports earlier cells' names and exports this cell's own. For type-checking (and so
+   * for the declarations a commit keeps) it brings only the names the cell mentions, as checking an import
+   * costs time; for completion and inspection it brings every name.
    */
   #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
@@ -373,14 +373,11 @@ export class CellCompiler {
     const byCell = new Map<number, string[]>();
     let out = "";
     for (const [name, { cell, kind }] of this.#visible) {
-      if (names.has(name)) continue;
+      if (names.has(name) || (used && !used.has(name))) continue;
       // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
       // else is imported, keeping its value, type and namespace meanings and its documentation.
-      if (kind === "let") {
-        if (!used || used.has(name)) out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
-      } else if (!used || used.has(name)) {
-        byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
-      }
+      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
     }
     for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
     const own = [...names.keys()].filter((n) => !exported.has(n));
