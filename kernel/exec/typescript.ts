@@ -264,8 +264,17 @@ export class CellCompiler {
   readonly #cells: CommittedCell[] = [];
   readonly #visible = new Map<string, Visible>();
   readonly #globalsFile: string;
-  readonly #currentFile: string;
-  readonly #service: ts.LanguageService;
+  /**
+   * Two language services over the same cells: one type-checks the cell to run, one serves completion and
+   * inspection. Their current files differ in what they import, and a program whose imports change is
+   * rebuilt at a higher cost than one where only a file's text changed.
+   */
+  readonly #checkFile: string;
+  readonly #checkService: ts.LanguageService;
+  readonly #editFile: string;
+  readonly #editService: ts.LanguageService;
+  /** Snapshots of real files, by path and version, for both services. */
+  readonly #snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
   readonly #moduleCache: ts.ModuleResolutionCache;
   readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
@@ -276,15 +285,17 @@ export class CellCompiler {
     this.#kernelRoot = path.resolve(options.kernelRoot);
     this.#id = compilers++;
     this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
-    this.#currentFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell__.ts`);
+    this.#checkFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_check__.ts`);
+    this.#editFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_edit__.ts`);
     this.#files.set(this.#globalsFile, { text: KERNEL_GLOBALS, version: 1 });
     const canonical = ts.sys.useCaseSensitiveFileNames ? (f: string) => f : (f: string) => f.toLowerCase();
     this.#moduleCache = ts.createModuleResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
     this.#typeCache = ts.createTypeReferenceDirectiveResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
-    this.#service = ts.createLanguageService(this.#host(), registry);
+    this.#checkService = ts.createLanguageService(this.#host(this.#checkFile), registry);
+    this.#editService = ts.createLanguageService(this.#host(this.#editFile), registry);
   }
 
-  #host(): ts.LanguageServiceHost {
+  #host(currentFile: string): ts.LanguageServiceHost {
     const files = this.#files;
     const fileExists = (f: string) => files.has(f) || ts.sys.fileExists(f);
     const readFile = (f: string) => files.get(f)?.text ?? ts.sys.readFile(f);
@@ -296,12 +307,12 @@ export class CellCompiler {
       return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
     };
     // The language service asks for every file's snapshot for every new program: read each version once.
-    const snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
+    const snapshots = this.#snapshots;
     const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getCompilationSettings: () => COMPILER_OPTIONS,
       // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
       // of the program is released from the registry and would be parsed again when a later cell uses it.
-      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), this.#currentFile],
+      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), currentFile],
       getScriptVersion: version,
       getScriptSnapshot: (f) => {
         const v = version(f);
@@ -390,8 +401,9 @@ export class CellCompiler {
   #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
     const text = prefix + source.text;
-    const file = this.#files.get(this.#currentFile);
-    if (file?.text !== text) this.#files.set(this.#currentFile, { text, version: (file?.version ?? 0) + 1 });
+    const name = purpose === "check" ? this.#checkFile : this.#editFile;
+    const file = this.#files.get(name);
+    if (file?.text !== text) this.#files.set(name, { text, version: (file?.version ?? 0) + 1 });
     return prefix.length;
   }
 
@@ -420,8 +432,8 @@ export class CellCompiler {
     const shift = this.#setCurrent(source, "check");
     const own = declaredNames(source).names;
     // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
-    const program = this.#service.getProgram()!;
-    const current = program.getSourceFile(this.#currentFile)!;
+    const program = this.#checkService.getProgram()!;
+    const current = program.getSourceFile(this.#checkFile)!;
     const syntactic = program.getSyntacticDiagnostics(current);
     const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
     this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
@@ -500,10 +512,10 @@ export class CellCompiler {
     const index = this.#cells.length;
     const source = parse(code);
     this.#setCurrent(source, "check");
-    const emitted = this.#service.getEmitOutput(this.#currentFile, true).outputFiles.find((f) => f.name.endsWith(".d.ts"));
+    const emitted = this.#checkService.getEmitOutput(this.#checkFile, true).outputFiles.find((f) => f.name.endsWith(".d.ts"));
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const file = emitted ? `${base}.d.ts` : `${base}.ts`;
-    this.#files.set(file, { text: emitted?.text ?? this.#files.get(this.#currentFile)!.text, version: 1 });
+    this.#files.set(file, { text: emitted?.text ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
     for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
@@ -514,7 +526,7 @@ export class CellCompiler {
     const shift = this.#setCurrent(parse(code), "edit");
     let start = cursor;
     while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
-    const completions = this.#service.getCompletionsAtPosition(this.#currentFile, cursor + shift, {
+    const completions = this.#editService.getCompletionsAtPosition(this.#editFile, cursor + shift, {
       includeCompletionsForModuleExports: false,
       includeCompletionsWithInsertText: false,
     });
@@ -531,8 +543,8 @@ export class CellCompiler {
     const types = matches.map((entry) => {
       const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: this.#completionType(entry) };
       if (!detailed) return item;
-      const details = this.#service.getCompletionEntryDetails(
-        this.#currentFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
+      const details = this.#editService.getCompletionEntryDetails(
+        this.#editFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
       );
       return details ? { ...item, signature: withoutAlias(ts.displayPartsToString(details.displayParts)) } : item;
     });
@@ -557,7 +569,7 @@ export class CellCompiler {
     const cursor = toUtf16(code, cursorPos);
     const shift = this.#setCurrent(parse(code), "edit");
     const at = (offset: number) =>
-      offset < 0 ? undefined : this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
+      offset < 0 ? undefined : this.#editService.getQuickInfoAtPosition(this.#editFile, offset + shift);
     const quickInfo = at(cursor) ?? at(cursor - 1);
     if (!quickInfo) return { found: false, data: {} };
     const { info, declaration } = this.#declared(quickInfo, shift);
@@ -585,31 +597,31 @@ export class CellCompiler {
    * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
    */
   #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
-    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
+    const definition = this.#editService.getDefinitionAtPosition(this.#editFile, info.textSpan.start)?.[0];
     if (!definition) return { info };
     let declaration: Declaration = definition;
-    if (definition.fileName === this.#currentFile && definition.textSpan.start < shift) {
+    if (definition.fileName === this.#editFile && definition.textSpan.start < shift) {
       const name = definition.name;
       const cell = this.#visible.get(name)?.cell;
-      const file = cell === undefined ? undefined : this.#service.getProgram()?.getSourceFile(this.#cells[cell]!.file);
+      const file = cell === undefined ? undefined : this.#editService.getProgram()?.getSourceFile(this.#cells[cell]!.file);
       const found = file && findDeclaration(file, name);
       if (!found) return { info };
       declaration = found;
     } else if (info.kind !== ts.ScriptElementKind.alias) {
       return { info, declaration };
     }
-    const original = this.#service.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
+    const original = this.#editService.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
     return { info: original ?? info, declaration };
   }
 
   /** Where a declaration is ("cell3.ts, line 2") and its source text (at most 60 lines). */
   #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
-    let file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
+    let file = this.#editService.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
     // A package file is named from its package ("@types/node/path.d.ts"), others from the notebook's folder.
     const packageStart = declaration.fileName.lastIndexOf("/node_modules/");
     let where =
-      declaration.fileName === this.#currentFile
+      declaration.fileName === this.#editFile
         ? "this cell"
         : packageStart >= 0
           ? declaration.fileName.slice(packageStart + "/node_modules/".length)
@@ -627,7 +639,7 @@ export class CellCompiler {
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
     const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
     const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
-    return { where: declaration.fileName === this.#currentFile ? where : `${where}, line ${line}`, text };
+    return { where: declaration.fileName === this.#editFile ? where : `${where}, line ${line}`, text };
   }
 
   isComplete(code: string): IsCompleteReply {
