@@ -397,7 +397,7 @@ export class CellCompiler {
     return out + "\n";
   }
 
-  /** Puts a cell's code after its prefix in the current file; returns the prefix length. */
+  /** Puts a cell's code after its prefix in the current file of the check or edit service; returns the prefix length. */
   #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
     const text = prefix + source.text;
@@ -444,7 +444,7 @@ export class CellCompiler {
       const start = d.start - shift;
       const error = d.code === ASSIGN_TO_IMPORT ? this.#assignmentError(d, code.slice(start, start + (d.length ?? 0)), own) : d;
       const message = ts.flattenDiagnosticMessageText(error.messageText, "\n");
-      diagnostics.push({ ...lineAndColumn(code, d.start - shift), message, code: error.code });
+      diagnostics.push({ ...lineAndColumn(code, start), message, code: error.code });
     }
     if (diagnostics.length > 0) return { ok: false, diagnostics };
 
@@ -465,8 +465,8 @@ export class CellCompiler {
   }
 
   /**
-   * Assigning to a name from an earlier cell: fine for `let`/`var` (the evaluator shares one scope), an error
-   * worded as TypeScript words it for a constant, function, class, ... otherwise.
+   * Assigning to a name the prefix imports from an earlier cell: worded as TypeScript words it for a constant,
+   * function, class, ... (an earlier `let` is declared, not imported, and stays assignable).
    */
   #assignmentError(
     diagnostic: ts.Diagnostic,
