@@ -397,7 +397,7 @@ export class CellCompiler {
     return out + "\n";
   }
 
-  /** Puts a cell's code after its prefix in the current file of the check or edit service; returns the prefix length. */
+  /** Puts a cell's code after its prefix in the check or edit service's current file; returns the prefix length. */
   #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
     const text = prefix + source.text;
