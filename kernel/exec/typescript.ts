@@ -512,13 +512,23 @@ export class CellCompiler {
     const index = this.#cells.length;
     const source = parse(code);
     this.#setCurrent(source, "check");
-    const emitted = this.#checkService.getEmitOutput(this.#checkFile, true).outputFiles.find((f) => f.name.endsWith(".d.ts"));
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
+    const emitted = this.#declarations();
     const file = emitted ? `${base}.d.ts` : `${base}.ts`;
-    this.#files.set(file, { text: emitted?.text ?? this.#files.get(this.#checkFile)!.text, version: 1 });
+    this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
     for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
+  }
+
+  /** The check file's declarations, or undefined when TypeScript cannot make them (then the code is kept). */
+  #declarations(): string | undefined {
+    try {
+      const output = this.#checkService.getEmitOutput(this.#checkFile, true);
+      return output.outputFiles.find((f) => f.name.endsWith(".d.ts"))?.text;
+    } catch {
+      return undefined;
+    }
   }
 
   complete(code: string, cursorPos: number): CompleteReply {
