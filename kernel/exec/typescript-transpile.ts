@@ -35,6 +35,14 @@ function blank(text: string): string {
   return text.replace(/[^\r\n]/g, " ");
 }
 
+/**
+ * A removed statement becomes an empty one: without it, the statement before could run on into the one
+ * after (`a = b` then `export { a }` then `(f)()` must not become `a = b(f)()`).
+ */
+function emptyStatement(text: string): string {
+  return ";" + blank(text.slice(1));
+}
+
 /** `text` followed by as many line breaks as the replaced source had. */
 function sameLines(replaced: string, text: string): string {
   return text + "\n".repeat(replaced.split("\n").length - 1);
@@ -81,12 +89,12 @@ function scriptEdits(source: ts.SourceFile, keep: KeepBinding): Edit[] {
   for (const statement of source.statements) {
     const start = statement.getStart(source);
     if (ts.isImportDeclaration(statement)) {
-      replace(start, statement.end, (old) => sameLines(old, rewriteImport(statement, source, keep)));
+      replace(start, statement.end, (old) => sameLines(old, rewriteImport(statement, source, keep) || ";"));
     } else if (ts.isExportDeclaration(statement)) {
-      replace(start, statement.end, blank);
+      replace(start, statement.end, emptyStatement);
     } else if (ts.isExportAssignment(statement)) {
       // `export default value` keeps the value as an expression statement.
-      replace(start, statement.expression.getStart(source), blank);
+      replace(start, statement.expression.getStart(source), emptyStatement);
     } else if (ts.canHaveModifiers(statement)) {
       for (const modifier of ts.getModifiers(statement) ?? []) {
         if (modifier.kind === ts.SyntaxKind.ExportKeyword || modifier.kind === ts.SyntaxKind.DefaultKeyword) {
@@ -160,6 +168,8 @@ function decodeMappings(mappings: string, lineStarts: readonly number[]): Mappin
 /** Offsets of line breaks that belong to a token (template literals, line continuations in strings). */
 function tokenLineBreaks(js: string): Set<number> {
   const inside = new Set<number>();
+  // Only template literals and strings continued with a backslash hold line breaks.
+  if (!js.includes("`") && !js.includes("\\\n")) return inside;
   const file = ts.createSourceFile("out.js", js, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS);
   const visit = (node: ts.Node): void => {
     if (ts.isLiteralExpression(node) || ts.isTemplateLiteralToken(node)) {
@@ -169,6 +179,17 @@ function tokenLineBreaks(js: string): Set<number> {
   };
   visit(file);
   return inside;
+}
+
+/**
+ * Whether a line break before the token at `i` would change the program: `=>`, postfix `++`/`--`, or a token
+ * after `return`, `throw`, `yield`, `break`, `continue` or `async`. (Where the source had a break between two
+ * tokens that are now adjacent, types erased between them, e.g. `(x)\n: T =>`.)
+ */
+function restricted(out: string, js: string, i: number): boolean {
+  const next = js.slice(i, i + 2);
+  if (next === "=>" || next === "++" || next === "--") return true;
+  return /\b(return|throw|yield|break|continue|async)\s*$/.test(out.slice(-12));
 }
 
 /**
@@ -195,7 +216,7 @@ function reflow(js: string, mappings: Mapping[]): string {
       continue;
     }
     if (pendingBreak && (char === " " || char === "\t")) continue;
-    if (target && target.sourceLine > line) {
+    if (target && target.sourceLine > line && !restricted(out, js, i)) {
       out += "\n".repeat(target.sourceLine - line) + " ".repeat(target.sourceColumn);
       line = target.sourceLine;
     } else if (pendingBreak) {

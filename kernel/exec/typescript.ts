@@ -2,10 +2,11 @@
  * Type-checks notebook cells against the cells that ran before them, transpiles them for V8's REPL mode, and
  * answers completion, inspection and is-complete requests, all with one TypeScript language service.
  *
- * Every cell is a virtual module in the notebook's folder. A committed cell exports its top-level names; a
- * later cell imports, on a generated line before its code, the latest version of every name it may use (so a
- * re-declared `const x` simply comes from the later cell). Diagnostics are reported for the current cell
- * only, in the cell's own lines and columns.
+ * Every cell is a virtual module in the notebook's folder. A committed cell exports its top-level names and
+ * is kept as its declarations (.d.ts); a later cell imports, on a generated line before its code, the latest
+ * version of every name it may use, so a re-declared `const x` simply comes from the later cell. An earlier
+ * `let` is declared instead (`declare let x: typeof import(...).x`) so that it stays assignable. Diagnostics
+ * are reported for the current cell only, in the cell's own lines and columns.
  */
 import path from "node:path";
 import ts from "typescript";
@@ -82,6 +83,14 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     if (ts.isIdentifier(name)) add(name, kind, node);
     else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, kind, node);
   };
+  // `var`s in top-level blocks and loops belong to the cell's scope too (`for (var i = 0; ...)`).
+  const addVars = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node)) return;
+    if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
+      for (const d of node.declarations) addBinding(d.name, "let", node);
+    }
+    ts.forEachChild(node, addVars);
+  };
   for (const statement of source.statements) {
     if (ts.isVariableStatement(statement)) {
       const flags = statement.declarationList.flags;
@@ -99,9 +108,10 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
       const bindings = clause.namedBindings;
       if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name, "import");
       if (bindings && ts.isNamedImports(bindings)) for (const e of bindings.elements) add(e.name, "import");
-    } else if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause) {
-      if (ts.isNamedExports(statement.exportClause)) for (const e of statement.exportClause.elements) exported.add(e.name.text);
-    }
+    } else if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      if (!statement.moduleSpecifier && clause && ts.isNamedExports(clause)) for (const e of clause.elements) exported.add(e.name.text);
+    } else addVars(statement);
   }
   return { names, exported };
 }
@@ -184,7 +194,7 @@ function findDeclaration(file: ts.SourceFile, name: string): Declaration | undef
 }
 
 /** Up to this many matches, each gets its signature in the metadata (each costs a details lookup). */
-const DETAILED_COMPLETIONS = 10;
+const DETAILED_COMPLETIONS = 5;
 
 /** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
 function jupyterType(kind: ts.ScriptElementKind): string {
@@ -254,8 +264,17 @@ export class CellCompiler {
   readonly #cells: CommittedCell[] = [];
   readonly #visible = new Map<string, Visible>();
   readonly #globalsFile: string;
-  readonly #currentFile: string;
-  readonly #service: ts.LanguageService;
+  /**
+   * Two language services over the same cells: one type-checks the cell to run, one serves completion and
+   * inspection. Their current files differ in what they import, and a program whose imports change is
+   * rebuilt at a higher cost than one where only a file's text changed.
+   */
+  readonly #checkFile: string;
+  readonly #checkService: ts.LanguageService;
+  readonly #editFile: string;
+  readonly #editService: ts.LanguageService;
+  /** Snapshots of real files, by path and version, for both services. */
+  readonly #snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
   readonly #moduleCache: ts.ModuleResolutionCache;
   readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
@@ -266,15 +285,17 @@ export class CellCompiler {
     this.#kernelRoot = path.resolve(options.kernelRoot);
     this.#id = compilers++;
     this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
-    this.#currentFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell__.ts`);
+    this.#checkFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_check__.ts`);
+    this.#editFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_edit__.ts`);
     this.#files.set(this.#globalsFile, { text: KERNEL_GLOBALS, version: 1 });
     const canonical = ts.sys.useCaseSensitiveFileNames ? (f: string) => f : (f: string) => f.toLowerCase();
     this.#moduleCache = ts.createModuleResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
     this.#typeCache = ts.createTypeReferenceDirectiveResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
-    this.#service = ts.createLanguageService(this.#host(), registry);
+    this.#checkService = ts.createLanguageService(this.#host(this.#checkFile), registry);
+    this.#editService = ts.createLanguageService(this.#host(this.#editFile), registry);
   }
 
-  #host(): ts.LanguageServiceHost {
+  #host(currentFile: string): ts.LanguageServiceHost {
     const files = this.#files;
     const fileExists = (f: string) => files.has(f) || ts.sys.fileExists(f);
     const readFile = (f: string) => files.get(f)?.text ?? ts.sys.readFile(f);
@@ -286,12 +307,12 @@ export class CellCompiler {
       return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
     };
     // The language service asks for every file's snapshot for every new program: read each version once.
-    const snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
+    const snapshots = this.#snapshots;
     const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
       getCompilationSettings: () => COMPILER_OPTIONS,
       // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
       // of the program is released from the registry and would be parsed again when a later cell uses it.
-      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), this.#currentFile],
+      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), currentFile],
       getScriptVersion: version,
       getScriptSnapshot: (f) => {
         const v = version(f);
@@ -353,9 +374,9 @@ export class CellCompiler {
   }
 
   /**
-   * The prefix line that imports earlier cells' names and exports this cell's own. For a committed cell and
-   * for type-checking it brings only the names the cell mentions (checking an import costs time); for
-   * completion and inspection it brings every name.
+   * The prefix line that imports earlier cells' names and exports this cell's own. For type-checking (and so
+   * for the declarations a commit keeps) it brings only the names the cell mentions, as checking an import
+   * costs time; for completion and inspection it brings every name.
    */
   #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
@@ -363,14 +384,11 @@ export class CellCompiler {
     const byCell = new Map<number, string[]>();
     let out = "";
     for (const [name, { cell, kind }] of this.#visible) {
-      if (names.has(name)) continue;
+      if (names.has(name) || (used && !used.has(name))) continue;
       // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
       // else is imported, keeping its value, type and namespace meanings and its documentation.
-      if (kind === "let") {
-        if (!used || used.has(name)) out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
-      } else if (!used || used.has(name)) {
-        byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
-      }
+      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
     }
     for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
     const own = [...names.keys()].filter((n) => !exported.has(n));
@@ -379,12 +397,13 @@ export class CellCompiler {
     return out + "\n";
   }
 
-  /** Puts a cell's code after its prefix in the current file; returns the prefix length. */
+  /** Puts a cell's code after its prefix in the check or edit service's current file; returns the prefix length. */
   #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
     const text = prefix + source.text;
-    const file = this.#files.get(this.#currentFile);
-    if (file?.text !== text) this.#files.set(this.#currentFile, { text, version: (file?.version ?? 0) + 1 });
+    const name = purpose === "check" ? this.#checkFile : this.#editFile;
+    const file = this.#files.get(name);
+    if (file?.text !== text) this.#files.set(name, { text, version: (file?.version ?? 0) + 1 });
     return prefix.length;
   }
 
@@ -412,8 +431,11 @@ export class CellCompiler {
     const source = parse(code);
     const shift = this.#setCurrent(source, "check");
     const own = declaredNames(source).names;
-    const syntactic = this.#service.getSyntacticDiagnostics(this.#currentFile);
-    const all = syntactic.length > 0 ? syntactic : this.#service.getSemanticDiagnostics(this.#currentFile);
+    // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
+    const program = this.#checkService.getProgram()!;
+    const current = program.getSourceFile(this.#checkFile)!;
+    const syntactic = program.getSyntacticDiagnostics(current);
+    const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
     this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
     const diagnostics: CellDiagnostic[] = [];
     for (const d of all) {
@@ -422,12 +444,10 @@ export class CellCompiler {
       const start = d.start - shift;
       const error = d.code === ASSIGN_TO_IMPORT ? this.#assignmentError(d, code.slice(start, start + (d.length ?? 0)), own) : d;
       const message = ts.flattenDiagnosticMessageText(error.messageText, "\n");
-      diagnostics.push({ ...lineAndColumn(code, d.start - shift), message, code: error.code });
+      diagnostics.push({ ...lineAndColumn(code, start), message, code: error.code });
     }
     if (diagnostics.length > 0) return { ok: false, diagnostics };
 
-    const program = this.#service.getProgram()!;
-    const current = program.getSourceFile(this.#currentFile)!;
     const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
     const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
     if (!result.ok) {
@@ -445,8 +465,8 @@ export class CellCompiler {
   }
 
   /**
-   * Assigning to a name from an earlier cell: fine for `let`/`var` (the evaluator shares one scope), an error
-   * worded as TypeScript words it for a constant, function, class, ... otherwise.
+   * Assigning to a name the prefix imports from an earlier cell: worded as TypeScript words it for a constant,
+   * function, class, ... (an earlier `let` is declared, not imported, and stays assignable).
    */
   #assignmentError(
     diagnostic: ts.Diagnostic,
@@ -492,13 +512,23 @@ export class CellCompiler {
     const index = this.#cells.length;
     const source = parse(code);
     this.#setCurrent(source, "check");
-    const emitted = this.#service.getEmitOutput(this.#currentFile, true).outputFiles.find((f) => f.name.endsWith(".d.ts"));
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
+    const emitted = this.#declarations();
     const file = emitted ? `${base}.d.ts` : `${base}.ts`;
-    this.#files.set(file, { text: emitted?.text ?? this.#files.get(this.#currentFile)!.text, version: 1 });
+    this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
     for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
+  }
+
+  /** The check file's declarations, or undefined when TypeScript cannot make them (then the code is kept). */
+  #declarations(): string | undefined {
+    try {
+      const output = this.#checkService.getEmitOutput(this.#checkFile, true);
+      return output.outputFiles.find((f) => f.name.endsWith(".d.ts"))?.text;
+    } catch {
+      return undefined;
+    }
   }
 
   complete(code: string, cursorPos: number): CompleteReply {
@@ -506,7 +536,7 @@ export class CellCompiler {
     const shift = this.#setCurrent(parse(code), "edit");
     let start = cursor;
     while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
-    const completions = this.#service.getCompletionsAtPosition(this.#currentFile, cursor + shift, {
+    const completions = this.#editService.getCompletionsAtPosition(this.#editFile, cursor + shift, {
       includeCompletionsForModuleExports: false,
       includeCompletionsWithInsertText: false,
     });
@@ -523,8 +553,8 @@ export class CellCompiler {
     const types = matches.map((entry) => {
       const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: this.#completionType(entry) };
       if (!detailed) return item;
-      const details = this.#service.getCompletionEntryDetails(
-        this.#currentFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
+      const details = this.#editService.getCompletionEntryDetails(
+        this.#editFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
       );
       return details ? { ...item, signature: withoutAlias(ts.displayPartsToString(details.displayParts)) } : item;
     });
@@ -549,7 +579,7 @@ export class CellCompiler {
     const cursor = toUtf16(code, cursorPos);
     const shift = this.#setCurrent(parse(code), "edit");
     const at = (offset: number) =>
-      offset < 0 ? undefined : this.#service.getQuickInfoAtPosition(this.#currentFile, offset + shift);
+      offset < 0 ? undefined : this.#editService.getQuickInfoAtPosition(this.#editFile, offset + shift);
     const quickInfo = at(cursor) ?? at(cursor - 1);
     if (!quickInfo) return { found: false, data: {} };
     const { info, declaration } = this.#declared(quickInfo, shift);
@@ -577,28 +607,35 @@ export class CellCompiler {
    * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
    */
   #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
-    const definition = this.#service.getDefinitionAtPosition(this.#currentFile, info.textSpan.start)?.[0];
+    const definition = this.#editService.getDefinitionAtPosition(this.#editFile, info.textSpan.start)?.[0];
     if (!definition) return { info };
     let declaration: Declaration = definition;
-    if (definition.fileName === this.#currentFile && definition.textSpan.start < shift) {
+    if (definition.fileName === this.#editFile && definition.textSpan.start < shift) {
       const name = definition.name;
       const cell = this.#visible.get(name)?.cell;
-      const file = cell === undefined ? undefined : this.#service.getProgram()?.getSourceFile(this.#cells[cell]!.file);
+      const file = cell === undefined ? undefined : this.#editService.getProgram()?.getSourceFile(this.#cells[cell]!.file);
       const found = file && findDeclaration(file, name);
       if (!found) return { info };
       declaration = found;
     } else if (info.kind !== ts.ScriptElementKind.alias) {
       return { info, declaration };
     }
-    const original = this.#service.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
+    const original = this.#editService.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
     return { info: original ?? info, declaration };
   }
 
   /** Where a declaration is ("cell3.ts, line 2") and its source text (at most 60 lines). */
   #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
-    let file = this.#service.getProgram()?.getSourceFile(declaration.fileName);
+    let file = this.#editService.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
-    let where = declaration.fileName === this.#currentFile ? "this cell" : path.relative(this.#cwd, declaration.fileName);
+    // A package file is named from its package ("@types/node/path.d.ts"), others from the notebook's folder.
+    const packageStart = declaration.fileName.lastIndexOf("/node_modules/");
+    let where =
+      declaration.fileName === this.#editFile
+        ? "this cell"
+        : packageStart >= 0
+          ? declaration.fileName.slice(packageStart + "/node_modules/".length)
+          : path.relative(this.#cwd, declaration.fileName);
     const cell = this.#cells.find((c) => c.file === declaration.fileName);
     if (cell) {
       // Show the cell's own code rather than its declarations.
@@ -612,7 +649,7 @@ export class CellCompiler {
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
     const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
     const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
-    return { where: declaration.fileName === this.#currentFile ? where : `${where}, line ${line}`, text };
+    return { where: declaration.fileName === this.#editFile ? where : `${where}, line ${line}`, text };
   }
 
   isComplete(code: string): IsCompleteReply {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -85,6 +85,19 @@ describe("CellCompiler.compile", () => {
     if (!stale.ok) expect(stale.diagnostics[0]!.message).toContain(`Property 'toFixed' does not exist on type '"text"'`);
   });
 
+  it("keeps types flowing from declarations a .d.ts cannot name", () => {
+    const local = new CellCompiler({ cwd, kernelRoot });
+    runCells(
+      local,
+      "const Anonymous = class { private hidden = 1; shown = 2 }\nconst a = new Anonymous()",
+      "function make() { class Local { private p = 1; q = 'q' } return new Local() }\nconst made = make()",
+    );
+    expect(local.compile("const n: number = a.shown\nconst s: string = made.q", "In[3]").ok).toBe(true);
+    const wrong = local.compile("const s: string = a.shown", "In[3]");
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 1, column: 7, code: 2322 });
+  });
+
   it("allows assigning to an earlier let, not to an earlier const", () => {
     const local = new CellCompiler({ cwd, kernelRoot });
     runCells(local, "let counter = 0\nconst limit = 10");
@@ -92,6 +105,9 @@ describe("CellCompiler.compile", () => {
     const wrongType = local.compile("counter = 'x'", "In[2]");
     expect(wrongType.ok).toBe(false);
     if (!wrongType.ok) expect(wrongType.diagnostics[0]).toMatchObject({ line: 1, column: 1, code: 2322 });
+    runCells(local, "for (var i = 0; i < 3; i++) {}\nfunction f() { var hidden = 1; return hidden }");
+    expect(local.compile("i = i + 1", "In[3]").ok).toBe(true);
+    expect(local.compile("hidden", "In[3]").ok).toBe(false);
     const constant = local.compile("\n  limit = 11", "In[2]");
     expect(constant.ok).toBe(false);
     if (!constant.ok) {
@@ -109,6 +125,10 @@ describe("CellCompiler.compile", () => {
       { line: 2, column: 7, code: 2322 },
       { line: 3, column: 6, code: 2339 },
     ]);
+    // An earlier cell's own problems are not the current cell's.
+    const local = new CellCompiler({ cwd, kernelRoot });
+    local.commit("const broken: number = 'not a number'\nconst fine = 2");
+    expect(local.compile("fine + 1", "In[2]")).toEqual({ ok: true, js: "fine + 1;" });
     const syntax = compiler.compile("let a = (1 +", "In[9]");
     expect(syntax.ok).toBe(false);
     if (!syntax.ok) expect(syntax.diagnostics[0]).toMatchObject({ line: 1, column: 13, code: 1109 });
@@ -162,6 +182,36 @@ describe("imports", () => {
     if (!unknown.ok) expect(unknown.diagnostics[0]).toMatchObject({ line: 2, column: 15, code: 2307 });
   });
 
+  it("types the notebook folder's own packages; an untyped one is any", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "dropout-lab-pkgs-"));
+    try {
+      const typed = path.join(folder, "node_modules", "typed-pkg");
+      mkdirSync(typed, { recursive: true });
+      writeFileSync(path.join(typed, "package.json"), JSON.stringify({ name: "typed-pkg", type: "module", exports: "./index.js" }));
+      writeFileSync(path.join(typed, "index.js"), "export const answer = () => 42;\n");
+      writeFileSync(path.join(typed, "index.d.ts"), "export declare const answer: () => number;\n");
+      const untyped = path.join(folder, "node_modules", "untyped-pkg");
+      mkdirSync(untyped, { recursive: true });
+      writeFileSync(path.join(untyped, "package.json"), JSON.stringify({ name: "untyped-pkg", main: "index.js" }));
+      writeFileSync(path.join(untyped, "index.js"), "module.exports = { anything: 1 };\n");
+      const local = new CellCompiler({ cwd: folder, kernelRoot });
+      expect(local.compile("import { answer } from 'typed-pkg'\nconst n: number = answer()", "In[1]").ok).toBe(true);
+      const wrong = local.compile("import { answer } from 'typed-pkg'\nconst s: string = answer()", "In[1]");
+      expect(wrong.ok).toBe(false);
+      if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 2, column: 7, code: 2322 });
+      expect(local.compile("import lib from 'untyped-pkg'\nlib.anything.goes()", "In[1]").ok).toBe(true);
+      // A package installed after a failed import is found on the next compile.
+      expect(local.compile("import { later } from 'later-pkg'", "In[2]").ok).toBe(false);
+      const later = path.join(folder, "node_modules", "later-pkg");
+      mkdirSync(later, { recursive: true });
+      writeFileSync(path.join(later, "package.json"), JSON.stringify({ name: "later-pkg", types: "index.d.ts" }));
+      writeFileSync(path.join(later, "index.d.ts"), "export declare const later: string;\n");
+      expect(local.compile("import { later } from 'later-pkg'\nconst s: string = later", "In[2]").ok).toBe(true);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it("transpiles each import form to awaited calls on the same line", () => {
     const out = js(
       compiler.compile(
@@ -185,7 +235,7 @@ describe("imports", () => {
       `const { join: j, sep } = ${load("node:path")};`,
       `const os = ${load("node:os")};`,
       `${load("node:util")};`,
-      "",
+      ";",
       // Dirent is a class (a value) and stays; a binding that only names a type would be dropped.
       `const { readdirSync, Dirent: D } = ${load("node:fs")};`,
       `const { Server } = ${load("node:http")};`,
@@ -197,7 +247,7 @@ describe("imports", () => {
   it("drops bindings that only name types", () => {
     runCells(compiler, "export interface Shape { w: number }\nexport const unit = 1");
     const out = js(compiler.compile('import { type Stats, Dirent } from "node:fs"\nimport { Mode } from "node:fs"', "In[2]"));
-    expect(out).toBe(`const { Dirent } = await globalThis.__dropoutLabImport("node:fs");`);
+    expect(out).toBe(`const { Dirent } = await globalThis.__dropoutLabImport("node:fs");\n;`);
   });
 });
 
@@ -223,6 +273,19 @@ describe("transpiled code in V8's REPL mode", () => {
     expect(first.value).toBe(6);
     expect((await run("interface P { a: number }\nconst p: P = { a: xs[0]! }\np.a + 1\ntype Q = P")).value).toBe(2);
     expect((await run("const late = 1")).value).toBeUndefined();
+  });
+
+  it("keeps statements apart where it removes one", async () => {
+    const code = "let n = 1\nconst inc = (x: number) => x + 1\nn = inc(n)\nexport { n }\n[n, n]";
+    expect((await run(code)).value).toEqual([2, 2]);
+    expect((await run("n = inc(n)\nimport type { Stats } from 'node:fs'\n[n]")).value).toEqual([3]);
+  });
+
+  it("never breaks a line where JavaScript forbids it", async () => {
+    const code = "const g = <T>(\n  x: T,\n): T[] =>\n  [x]\nfunction h(): number {\n  return <number>\n    (7)\n}\n[...g(1), h()]";
+    const result = await run(code);
+    expect(result.error).toBeUndefined();
+    expect(result.value).toEqual([1, 7]);
   });
 
   it("runs a re-declared const and imports", async () => {
@@ -342,6 +405,9 @@ describe("CellCompiler.complete and inspect", () => {
     );
     expect(compiler.inspect("measurements", 12, 0).data["text/plain"]).toBe("const measurements: Map<string, number>");
     expect(compiler.inspect("1 +  2", 4, 0)).toEqual({ found: false, data: {} });
+    const library = compiler.inspect("Math.max", 7, 1).data["text/plain"];
+    expect(library).toMatch(/^\(method\) Math\.max\(\.\.\.values: number\[\]\): number\n/);
+    expect(library).toMatch(/Defined in typescript\/lib\/lib\.es5\.d\.ts, line \d+:\nmax\(\.\.\.values: number\[\]\): number;/);
   });
 
   it("inspects an earlier cell's let with its JSDoc and declaration", () => {
