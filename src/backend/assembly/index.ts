@@ -1,0 +1,11 @@
+// The WebAssembly kernels of the backend. Built twice by scripts/build-wasm.mjs: with SIMD128 and with
+// relaxed SIMD (fused multiply-add); memory is imported and shared with the worker instances.
+export { gemm, gemmWorkspaceBytes } from "./gemm";
+export { dropout } from "./dropout";
+export { relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
+export { im2col, col2im } from "./conv";
+
+/** First byte after the module's static data; the JavaScript side allocates above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
