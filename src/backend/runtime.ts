@@ -76,6 +76,7 @@ const OP = 2;
 const NARGS = 3;
 const NT = 4;
 const FAILED = 5;
+const READY = 6;
 const ARGS_BYTE = 64;
 const CONTROL_BYTES = ARGS_BYTE + MAX_ARGS * 8;
 const STOP = -1;
@@ -113,14 +114,17 @@ export function availableModules(): Map<WasmBackend, WasmModule> {
   return found;
 }
 
-// The worker: instantiate the module over the shared memory, then wait for generations of the control
-// block, run share `tid` of the requested kernel, and count down PENDING.
+// The worker (an ES module from a data: URL, so it loads the same way whatever the parent's flags): instantiate
+// the module over the shared memory, count up READY, then wait for generations of the control block, run
+// share `tid` of the requested kernel, and count down PENDING.
 const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
+import { workerData } from "node:worker_threads";
 const { module, memory, control, tid, ops } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, control, 16);
 const args = new Float64Array(memory.buffer, control + ${ARGS_BYTE}, ${MAX_ARGS});
+Atomics.add(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
 let seen = 0;
 for (;;) {
   for (let spin = 0; Atomics.load(ctl, ${GEN}) === seen; spin++) {
@@ -157,6 +161,7 @@ export class Runtime {
   private scratchSize = 0;
   private scratchUsed = 0;
   private workers: Worker[] = [];
+  private ready = false;
   private nt = 1;
   private ctl: Int32Array;
   private args: Float64Array;
@@ -269,6 +274,7 @@ export class Runtime {
     }
     if (args.length > MAX_ARGS) throw new Error(`backend: too many kernel arguments for ${op}`);
     const ctl = this.ctl;
+    if (!this.ready) this.awaitWorkers();
     this.args.set(args);
     ctl[OP] = PARALLEL_OPS.indexOf(op);
     ctl[NARGS] = args.length;
@@ -286,6 +292,25 @@ export class Runtime {
     if (ctl[FAILED]) throw new Error(`backend: a worker failed in ${op}`);
   }
 
+  /**
+   * Blocks until every worker has instantiated the module (once per pool). A worker that cannot start
+   * would otherwise leave the caller waiting forever, so after a generous limit this gives up with an error.
+   */
+  private awaitWorkers(): void {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = Atomics.load(this.ctl, READY);
+      if (ready === this.nt - 1) break;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.shutdown();
+        throw new Error(`backend: only ${ready} of ${this.workers.length} worker threads started within 30 s`);
+      }
+      Atomics.wait(this.ctl, READY, ready, left);
+    }
+    this.ready = true;
+  }
+
   /** Replaces the pool by one with n threads in all (n - 1 workers; 1 means the calling thread only). */
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`thread count must be a positive integer, got ${n}`);
@@ -295,9 +320,9 @@ export class Runtime {
     new Int32Array(this.memory.buffer, control, 16).fill(0);
     this.ctl = new Int32Array(this.memory.buffer, control, 16);
     this.args = new Float64Array(this.memory.buffer, control + ARGS_BYTE, MAX_ARGS);
+    this.ready = false;
     for (let tid = 1; tid < n; tid++) {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
+      const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`), {
         workerData: { module: this.module, memory: this.memory, control, tid, ops: PARALLEL_OPS },
       });
       worker.unref();
