@@ -10,7 +10,7 @@ import { madd } from "./simd";
 // @ts-ignore: decorator
 @inline export const NR = 8;
 // @ts-ignore: decorator
-@inline export const KC = 256;
+@inline export const KC = 384;
 // @ts-ignore: decorator
 @inline export const MC = 64;
 // @ts-ignore: decorator
@@ -237,10 +237,13 @@ export function gemm(
   const ap = ws;
   const bp = ap + MC * KC * 4;
   const tile = bp + KC * NC * 4;
+  // K is cut into equal blocks of at most KC (a short last block would cost packing and C traffic for
+  // little work); the cut depends on k only, never on the thread count.
+  const kStep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = min(NC, j1 - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
+    for (let pc = 0; pc < k; pc += kStep) {
+      const kc = min(kStep, k - pc);
       packB(b, n, k, transB, pc, kc, jc, nc, bp);
       const add = accumulate || pc > 0;
       for (let ic = i0; ic < i1; ic += MC) {
