@@ -95,9 +95,10 @@ function buildDir(): string | null {
 
 /**
  * The compiled modules this runtime supports, best first. Relaxed SIMD needs V8's
- * `--experimental-wasm-relaxed-simd` on Node 20; it is not allowed in NODE_OPTIONS, so when a tiny probe
- * does not validate, the flag is set here with v8.setFlagsFromString before the first relaxed compile
- * (V8 flags are per process, so worker threads see it too), and the probe is validated again.
+ * `--experimental-wasm-relaxed-simd` on Node 20 (Node >= 22 has it on), and Node refuses that flag in
+ * NODE_OPTIONS. So: validate relaxed.wasm itself (the exact code to run); if V8 rejects it, set the flag
+ * with v8.setFlagsFromString, which takes effect for later compiles in this process and its worker threads
+ * (V8 flags are per process), and validate again. If it still fails, "simd" is the best backend.
  */
 export function availableModules(): Map<WasmBackend, WasmModule> {
   const found = new Map<WasmBackend, WasmModule>();
