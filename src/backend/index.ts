@@ -101,13 +101,24 @@ export function shutdown(): void {
 
 /**
  * A zero-filled Float32Array of n elements whose storage is the backend's memory, so kernels use it in
- * place without copies (a plain Float32Array under "js"). Its block returns to the heap when the array
- * is garbage-collected.
+ * place without copies (a plain Float32Array under "js"). Its block returns to the heap when this array
+ * object is garbage-collected, or at `release`: keep this object alive as long as any view of it
+ * (subarray, another typed array over the same bytes) is in use.
  */
 export function allocate(n: number): Float32Array {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`allocate: length must be a non-negative integer, got ${n}`);
   const r = rt();
   return r ? r.allocate(n) : new Float32Array(n);
+}
+
+/**
+ * Returns an array from `allocate` to the heap immediately (finalizers only run when the event loop turns,
+ * so a long synchronous loop that allocates should release what it no longer needs). The array and every
+ * view of it must not be used afterwards. Throws for any other array (under "js" it is a no-op).
+ */
+export function release(a: Float32Array): void {
+  const r = rt();
+  if (r && !r.free(a)) throw new Error("release: the array was not returned by allocate (or was released already)");
 }
 
 /** Whether `a` lives in the backend's memory (kernels then read and write it in place). */

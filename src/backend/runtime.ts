@@ -156,7 +156,7 @@ export class Runtime {
   f32: Float32Array;
   private readonly buffers = new Set<ArrayBufferLike>();
   private top: number;
-  private readonly free = new Map<number, number[]>();
+  private readonly freeLists = new Map<number, number[]>();
   private readonly blockSize = new Map<number, number>();
   private scratchBase = 0;
   private scratchSize = 0;
@@ -167,6 +167,7 @@ export class Runtime {
   private ctl: Int32Array;
   private args: Float64Array;
   private readonly registry = new FinalizationRegistry<number>((addr) => this.release(addr));
+  private readonly owned = new WeakSet<Float32Array>();
 
   constructor(
     readonly name: WasmBackend,
@@ -191,7 +192,7 @@ export class Runtime {
   /** A heap block of at least `bytes` bytes (64-byte aligned); grows the memory when needed. */
   private take(bytes: number): number {
     const size = Math.max(64, 2 ** Math.ceil(Math.log2(Math.max(bytes, 1))));
-    const list = this.free.get(size);
+    const list = this.freeLists.get(size);
     let addr = list?.pop();
     if (addr === undefined) {
       addr = this.top;
@@ -212,8 +213,8 @@ export class Runtime {
   private release(addr: number): void {
     const size = this.blockSize.get(addr)!;
     this.blockSize.delete(addr);
-    let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
+    let list = this.freeLists.get(size);
+    if (!list) this.freeLists.set(size, (list = []));
     list.push(addr);
   }
 
@@ -222,8 +223,17 @@ export class Runtime {
     const addr = this.take(n * 4);
     this.f32.fill(0, addr >> 2, (addr >> 2) + n);
     const a = new Float32Array(this.memory.buffer, addr, n);
-    this.registry.register(a, addr);
+    this.registry.register(a, addr, a);
+    this.owned.add(a);
     return a;
+  }
+
+  /** Returns the block of an array from `allocate` to the heap now; false if it is not such an array. */
+  free(a: Float32Array): boolean {
+    if (!this.owned.delete(a)) return false;
+    this.registry.unregister(a);
+    this.release(a.byteOffset);
+    return true;
   }
 
   /** Starts a kernel call needing up to `bytes` bytes of scratch; earlier scratch contents are dropped. */

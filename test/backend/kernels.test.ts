@@ -164,3 +164,37 @@ describe("bad input", () => {
     expect(() => B.setThreads(0)).toThrow(/positive integer/);
   });
 });
+
+describe("allocate and release", () => {
+  it("hands out zeroed resident arrays and reuses released blocks", () => {
+    B.useBackend(backends[0]!, 1);
+    const a = B.allocate(1000);
+    expect(B.isResident(a)).toBe(true);
+    expect(B.isResident(new Float32Array(10))).toBe(false);
+    a.fill(7);
+    const offset = a.byteOffset;
+    B.release(a);
+    const b = B.allocate(1000);
+    expect(b.byteOffset).toBe(offset);
+    expect(Array.from(b.subarray(0, 3))).toEqual([0, 0, 0]);
+    expect(() => B.release(b.subarray(1))).toThrow(/not returned by allocate/);
+    B.release(b);
+    expect(() => B.release(b)).toThrow(/released already/);
+  });
+
+  it("keeps arrays valid when the memory grows", () => {
+    B.useBackend(backends[0]!, 1);
+    const a = B.allocate(16);
+    a.set(data(16, 1));
+    const before = a.buffer.byteLength;
+    const big = B.allocate(8 << 20); // 32 MiB: forces growth
+    expect(big.buffer.byteLength).toBeGreaterThan(before);
+    expect(B.isResident(a) && B.isResident(big)).toBe(true);
+    const out = B.allocate(16);
+    B.relu(a, out);
+    const want = new Float32Array(16);
+    R.relu(a, want);
+    expect(bitDiff(want, out)).toEqual([]);
+    B.release(big);
+  });
+});
