@@ -58,6 +58,7 @@ for (const n of [512, 1024]) {
     const ms = backend === "js" ? best(() => B.matmul(a, b, c, n, n, n), 1, 0) : best(() => B.matmul(a, b, c, n, n, n));
     const gflops = (2 * n ** 3) / ms / 1e6;
     row("matmul", `${n}³`, `${backend}, ${threads} thread${threads > 1 ? "s" : ""}`, gflops, "GFLOP/s");
+    figures[`matmul_gflops_${n}_${backend}_${threads}t`] = +gflops.toFixed(1);
     top = Math.max(top, gflops);
   }
   figures[`matmul_gflops_${n}`] = +top.toFixed(1);
@@ -82,6 +83,8 @@ for (const { backend, threads } of configs) {
       row("MLP matmul", label, `${backend}, ${threads}t, ${resident ? "resident" : "copied"}`, (2 * m * n * k) / ms / 1e6, "GFLOP/s");
     }
     row("MLP matmul", "all three", `${backend}, ${threads}t, ${resident ? "resident" : "copied"}`, total * 1000, "µs");
+    const key = `mlp_matmuls_us_${backend}_${threads}t_${resident ? "resident" : "copied"}`;
+    figures[key] = +(total * 1000).toFixed(0);
   }
 }
 
@@ -92,6 +95,7 @@ for (const { backend, threads } of configs) {
   let offset = 0;
   const ms = best(() => B.dropout(1, 2, (offset += n), 0.5, 2, x, out, mask), 20);
   row("dropout", "100×800 mask + apply", `${backend}, ${threads}t`, (ms * 1e6) / n, "ns/unit");
+  figures[`dropout_ns_per_unit_${backend}_${threads}t`] = +((ms * 1e6) / n).toFixed(2);
 }
 B.shutdown();
 
