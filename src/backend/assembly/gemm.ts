@@ -10,11 +10,11 @@ import { madd } from "./simd";
 // @ts-ignore: decorator
 @inline export const NR = 8;
 // @ts-ignore: decorator
-@inline export const KC = 384;
+@inline export const KC = 1024;
 // @ts-ignore: decorator
 @inline export const MC = 64;
 // @ts-ignore: decorator
-@inline export const NC = 2048;
+@inline export const NC = 1024;
 
 /** Bytes of private workspace one thread needs: a packed A block, a packed B block and an edge tile. */
 export function gemmWorkspaceBytes(): i32 {
