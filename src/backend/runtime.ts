@@ -286,6 +286,9 @@ export class Runtime {
     if (args.length > MAX_ARGS) throw new Error(`backend: too many kernel arguments for ${op}`);
     const ctl = this.ctl;
     if (!this.ready) this.awaitWorkers();
+    // A caller interrupted while waiting (e.g. the kernel's Runtime.terminateExecution) can leave workers
+    // finishing its shares; they must be done before the control block is reused.
+    this.awaitPending();
     this.args.set(args);
     ctl[OP] = PARALLEL_OPS.indexOf(op);
     ctl[NARGS] = args.length;
@@ -295,12 +298,17 @@ export class Runtime {
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
     this.kernels[op](...args, 0, nt);
-    for (let spin = 0; ; spin++) {
-      const p = Atomics.load(ctl, PENDING);
-      if (p === 0) break;
-      if (spin > 4000) Atomics.wait(ctl, PENDING, p);
-    }
+    this.awaitPending();
     if (ctl[FAILED]) throw new Error(`backend: a worker failed in ${op}`);
+  }
+
+  /** Spins briefly, then sleeps, until no worker is running a share. */
+  private awaitPending(): void {
+    for (let spin = 0; ; spin++) {
+      const p = Atomics.load(this.ctl, PENDING);
+      if (p === 0) return;
+      if (spin > 4000) Atomics.wait(this.ctl, PENDING, p);
+    }
   }
 
   /**
