@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { loadavg } from "node:os";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const lib = join(here, "../dist/src/backend/index.js");
@@ -18,7 +19,9 @@ const B = await import(lib);
 const { workloads } = await import("./workloads.mjs");
 
 const rows = [];
-const figures = {};
+// The machine's 1-minute load average at the start and end: above the core count, other processes took
+// turns on our cores and the figures of this run are low.
+const figures = { load_start: +loadavg()[0].toFixed(2) };
 const row = (section, what, config, value, unit) => rows.push({ section, what, config, value, unit });
 
 /** Best wall time in ms of fn over at least `reps` runs and `minMs` milliseconds, after one warm-up run. */
@@ -143,4 +146,5 @@ for (const r of rows) {
   const v = r.value >= 100 ? r.value.toFixed(0) : r.value.toFixed(r.value >= 10 ? 1 : 2);
   console.log([r.section.padEnd(w[0]), r.what.padEnd(w[1]), r.config.padEnd(w[2]), `${v} ${r.unit}`].join("  "));
 }
+figures.load_end = +loadavg()[0].toFixed(2);
 console.log(JSON.stringify({ backend: B.availableBackends()[0], ...figures }));
