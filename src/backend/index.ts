@@ -408,3 +408,79 @@ export function col2im(
   r.run("col2im", [pc, px, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
   r.back(dx, px, nx);
 }
+
+function lstmDims(fn: string, batch: number, hidden: number, arrays: [Float32Array, number, string][]): void {
+  dims(fn, batch, hidden);
+  for (const [a, n, what] of arrays) check(a, n, what, fn);
+}
+
+/**
+ * Fused LSTM cell, PyTorch gate order (i, f, g, o): gates[batch×4H] holds each row's pre-activations
+ * (i block, then f, g, o). Writes act = (σ(i), σ(f), tanh(g), σ(o)) (may alias gates), c = f·cPrev + i·g
+ * and h = o·tanh(c). Every step is a float32 operation with the float32 exp of ./reference.ts (`expf`),
+ * bit-identical across backends and thread counts.
+ */
+export function lstmForward(
+  gates: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  h: Float32Array,
+  act: Float32Array,
+  batch: number,
+  hidden: number,
+): void {
+  const n = batch * hidden;
+  lstmDims("lstmForward", batch, hidden, [[gates, 4 * n, "gates"], [cPrev, n, "cPrev"], [c, n, "c"], [h, n, "h"], [act, 4 * n, "act"]]);
+  const r = rt();
+  if (!r || n === 0 || hidden % 4 !== 0) {
+    ref.lstmForward(gates, cPrev, c, h, act, batch, hidden);
+    return;
+  }
+  r.scratch(r.need(gates, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(h, n) + (act === gates ? 0 : r.need(act, 4 * n)));
+  const pg = r.place(gates, 4 * n);
+  const pp = r.place(cPrev, n);
+  const pc = r.place(c, n, false);
+  const ph = r.place(h, n, false);
+  const pa = act === gates ? pg : r.place(act, 4 * n, false);
+  r.run("lstmForward", [pg, pp, pc, ph, pa, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.back(c, pc, n);
+  r.back(h, ph, n);
+  r.back(act, pa, 4 * n);
+}
+
+/**
+ * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradient reaching c from the next step),
+ * writes dGates (pre-activation gradients; may alias act) and dcPrev (may alias dc), in float32 steps,
+ * bit-identical across backends and thread counts.
+ */
+export function lstmBackward(
+  act: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  dGates: Float32Array,
+  dcPrev: Float32Array,
+  batch: number,
+  hidden: number,
+): void {
+  const n = batch * hidden;
+  lstmDims("lstmBackward", batch, hidden, [[act, 4 * n, "act"], [cPrev, n, "cPrev"], [c, n, "c"], [dh, n, "dh"], [dc, n, "dc"], [dGates, 4 * n, "dGates"], [dcPrev, n, "dcPrev"]]);
+  const r = rt();
+  if (!r || n === 0 || hidden % 4 !== 0) {
+    ref.lstmBackward(act, cPrev, c, dh, dc, dGates, dcPrev, batch, hidden);
+    return;
+  }
+  const sameG = dGates === act, sameC = dcPrev === dc;
+  r.scratch(r.need(act, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(dh, n) + r.need(dc, n) + (sameG ? 0 : r.need(dGates, 4 * n)) + (sameC ? 0 : r.need(dcPrev, n)));
+  const pa = r.place(act, 4 * n);
+  const pp = r.place(cPrev, n);
+  const pc = r.place(c, n);
+  const ph = r.place(dh, n);
+  const pd = r.place(dc, n);
+  const pg = sameG ? pa : r.place(dGates, 4 * n, false);
+  const pcp = sameC ? pd : r.place(dcPrev, n, false);
+  r.run("lstmBackward", [pa, pp, pc, ph, pd, pg, pcp, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.back(dGates, pg, 4 * n);
+  r.back(dcPrev, pcp, n);
+}

@@ -221,3 +221,104 @@ export function col2im(
     }
   }
 }
+
+const f = Math.fround;
+const LOG2E = f(1.44269504);
+const LN2_HI = f(0.693359375);
+const LN2_LO = f(-2.1219444e-4);
+const C720 = f(1 / 720);
+const C120 = f(1 / 120);
+const C24 = f(1 / 24);
+const C6 = f(1 / 6);
+
+/**
+ * exp in float32 steps, as the LSTM kernels compute it: x clamped to [-87, 88], n = floor(x·log2 e + 1/2),
+ * r = x - n·ln 2 (in two parts), a degree-6 Taylor polynomial in r, times 2^n. Relative error below 3e-7.
+ */
+export function expf(x: number): number {
+  const xc = Math.min(Math.max(x, -87), 88);
+  const n = Math.floor(f(f(xc * LOG2E) + 0.5));
+  const r = f(f(xc - f(n * LN2_HI)) - f(n * LN2_LO));
+  let p = f(f(r * C720) + C120);
+  p = f(f(p * r) + C24);
+  p = f(f(p * r) + C6);
+  p = f(f(p * r) + 0.5);
+  p = f(f(p * r) + 1);
+  p = f(f(p * r) + 1);
+  return f(p * 2 ** n);
+}
+
+/** Logistic sigmoid in float32 steps: 1 / (1 + expf(-x)). */
+export function sigmoidf(x: number): number {
+  return f(1 / f(1 + expf(-x)));
+}
+
+/** tanh in float32 steps: 2·sigmoid(2x) - 1 (absolute error below 1e-6). */
+export function tanhf(x: number): number {
+  return f(f(2 * sigmoidf(f(x + x))) - 1);
+}
+
+/**
+ * Fused LSTM cell, PyTorch gate order (i, f, g, o): gates[batch×4H] holds the pre-activations of each row
+ * (i block, then f, g, o). Writes act = (σ(i), σ(f), tanh(g), σ(o)) (act may alias gates),
+ * c = f·cPrev + i·g and h = o·tanh(c), every step in float32. Bit-identical across backends.
+ */
+export function lstmForward(
+  gates: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  h: Float32Array,
+  act: Float32Array,
+  batch: number,
+  hidden: number,
+): void {
+  for (let b = 0; b < batch; b++) {
+    for (let j = 0; j < hidden; j++) {
+      const at = b * 4 * hidden + j;
+      const ig = sigmoidf(gates[at]!);
+      const fg = sigmoidf(gates[at + hidden]!);
+      const gg = tanhf(gates[at + 2 * hidden]!);
+      const og = sigmoidf(gates[at + 3 * hidden]!);
+      act[at] = ig;
+      act[at + hidden] = fg;
+      act[at + 2 * hidden] = gg;
+      act[at + 3 * hidden] = og;
+      const cv = f(f(fg * cPrev[b * hidden + j]!) + f(ig * gg));
+      c[b * hidden + j] = cv;
+      h[b * hidden + j] = f(og * tanhf(cv));
+    }
+  }
+}
+
+/**
+ * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradient reaching c from the next step),
+ * writes dGates (pre-activation gradients; may alias act) and dcPrev (may alias dc), in float32.
+ * Bit-identical across backends.
+ */
+export function lstmBackward(
+  act: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  dGates: Float32Array,
+  dcPrev: Float32Array,
+  batch: number,
+  hidden: number,
+): void {
+  for (let b = 0; b < batch; b++) {
+    for (let j = 0; j < hidden; j++) {
+      const at = b * 4 * hidden + j;
+      const k = b * hidden + j;
+      const ig = act[at]!, fg = act[at + hidden]!, gg = act[at + 2 * hidden]!, og = act[at + 3 * hidden]!;
+      const tc = tanhf(c[k]!);
+      const dhv = dh[k]!;
+      const dct = f(dc[k]! + f(f(dhv * og) * f(1 - f(tc * tc))));
+      dGates[at] = f(f(dct * gg) * f(ig * f(1 - ig)));
+      dGates[at + hidden] = f(f(dct * cPrev[k]!) * f(fg * f(1 - fg)));
+      dGates[at + 2 * hidden] = f(f(dct * ig) * f(1 - f(gg * gg)));
+      dGates[at + 3 * hidden] = f(f(dhv * tc) * f(og * f(1 - og)));
+      dcPrev[k] = f(dct * fg);
+    }
+  }
+}

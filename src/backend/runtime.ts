@@ -48,6 +48,8 @@ export interface Kernels {
   sgdMomentum(...args: number[]): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
+  lstmForward(...args: number[]): void;
+  lstmBackward(...args: number[]): void;
 }
 
 /** Kernels a pool can split; each takes (…arguments, tid, nt) and handles share tid of nt. */
@@ -63,6 +65,8 @@ export const PARALLEL_OPS = [
   "sgdMomentum",
   "im2col",
   "col2im",
+  "lstmForward",
+  "lstmBackward",
 ] as const;
 export type ParallelOp = (typeof PARALLEL_OPS)[number];
 

@@ -113,6 +113,35 @@ for (const name of backends) {
         }
       });
 
+      it(`LSTM cell forward and backward are bit-identical to the reference (${where})`, () => {
+        B.useBackend(name, 2);
+        for (const [batch, hidden] of [[1, 4], [3, 3], [17, 8], [32, 128], [130, 128]] as const) {
+          const n = batch * hidden;
+          const gates = arr(4 * n, 41), cPrev = arr(n, 42);
+          for (let i = 0; i < gates.length; i++) gates[i] = gates[i]! * 12; // saturating and clamped inputs too
+          const want = [new Float32Array(n), new Float32Array(n), new Float32Array(4 * n)];
+          const got = [arr(n, 0), arr(n, 0), arr(4 * n, 0)];
+          R.lstmForward(gates, cPrev, want[0]!, want[1]!, want[2]!, batch, hidden);
+          B.lstmForward(gates, cPrev, got[0]!, got[1]!, got[2]!, batch, hidden);
+          for (let i = 0; i < 3; i++) expect(bitDiff(want[i]!, got[i]!), `forward output ${i}`).toEqual([]);
+          const dh = arr(n, 43), dc = arr(n, 44);
+          const wantB = [new Float32Array(4 * n), new Float32Array(n)], gotB = [arr(4 * n, 0), arr(n, 0)];
+          R.lstmBackward(want[2]!, cPrev, want[0]!, dh, dc, wantB[0]!, wantB[1]!, batch, hidden);
+          B.lstmBackward(got[2]!, cPrev, got[0]!, dh, dc, gotB[0]!, gotB[1]!, batch, hidden);
+          for (let i = 0; i < 2; i++) expect(bitDiff(wantB[i]!, gotB[i]!), `backward output ${i}`).toEqual([]);
+          // In place: act over gates, dGates over act, dcPrev over dc.
+          const g2 = arr(4 * n, 0), dc2 = arr(n, 0);
+          g2.set(gates);
+          dc2.set(dc);
+          const c2 = arr(n, 0), h2 = arr(n, 0);
+          B.lstmForward(g2, cPrev, c2, h2, g2, batch, hidden);
+          expect(bitDiff(want[2]!, g2)).toEqual([]);
+          B.lstmBackward(g2, cPrev, c2, dh, dc2, g2, dc2, batch, hidden);
+          expect(bitDiff(wantB[0]!, g2)).toEqual([]);
+          expect(bitDiff(wantB[1]!, dc2)).toEqual([]);
+        }
+      });
+
       it(`elementwise kernels and reductions are bit-identical to the reference (${where})`, () => {
         B.useBackend(name, 2);
         for (const n of [...SIZES, 300_001]) {
@@ -153,6 +182,22 @@ for (const name of backends) {
     }
   });
 }
+
+describe("float32 transcendental functions of the LSTM kernels", () => {
+  it("stay close to Math.exp and Math.tanh", () => {
+    let expErr = 0, tanhErr = 0, sigErr = 0;
+    for (let x = -87; x <= 88; x += 0.0013) expErr = Math.max(expErr, Math.abs(R.expf(x) / Math.exp(x) - 1));
+    for (let x = -12; x <= 12; x += 0.0007) {
+      tanhErr = Math.max(tanhErr, Math.abs(R.tanhf(x) - Math.tanh(x)));
+      sigErr = Math.max(sigErr, Math.abs(R.sigmoidf(x) - 1 / (1 + Math.exp(-x))));
+    }
+    expect(expErr).toBeLessThan(3e-7);
+    expect(tanhErr).toBeLessThan(1e-6);
+    expect(sigErr).toBeLessThan(2e-7);
+    expect(R.expf(1000)).toBe(Math.fround(R.expf(88)));
+    expect(R.tanhf(50)).toBe(1);
+  });
+});
 
 describe("bad input", () => {
   it("gets a clear error", () => {

@@ -40,6 +40,12 @@ function workload(): Float32Array[] {
   outs.push(r.slice());
   B.sgdMomentum(x, y, r, 0.1, 0.9);
   outs.push(x.slice(), r.slice());
+  const lb = 130, lh = 128, ln = lb * lh;
+  const act = new Float32Array(4 * ln), lc = new Float32Array(ln), lhOut = new Float32Array(ln);
+  B.lstmForward(data(4 * ln, 13), data(ln, 14), lc, lhOut, act, lb, lh);
+  const dGates = new Float32Array(4 * ln), dcPrev = new Float32Array(ln);
+  B.lstmBackward(act, data(ln, 14), lc, data(ln, 15), data(ln, 16), dGates, dcPrev, lb, lh);
+  outs.push(act, lc, lhOut, dGates, dcPrev);
   const s = B.allocate(1 << 10);
   B.sumRows(y, s, 1 << 9, 1 << 10);
   outs.push(s.slice());

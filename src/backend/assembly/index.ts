@@ -4,6 +4,7 @@ export { gemm, gemmWorkspaceBytes } from "./gemm";
 export { dropout } from "./dropout";
 export { relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
 export { im2col, col2im } from "./conv";
+export { lstmForward, lstmBackward } from "./lstm";
 
 /** First byte after the module's static data; the JavaScript side allocates above it. */
 export function heapBase(): usize {
