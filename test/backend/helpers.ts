@@ -1,6 +1,6 @@
 // Shared test helpers: deterministic data and a plain-JavaScript copy of the library for child processes and
 // worker threads (which cannot load TypeScript sources).
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,14 +29,14 @@ export function bitDiff(a: Float32Array, b: Float32Array, limit = 5): number[] {
   return out;
 }
 
-let compiled: string | null = null;
+let compiled: { dir: string; index: string } | null = null;
 
 /**
  * Transpiles src/backend and src/random to JavaScript in a temporary directory (with build/ linked to the
  * repository's WebAssembly) and returns the path of backend/index.js there.
  */
 export function compiledBackend(): string {
-  if (compiled) return compiled;
+  if (compiled) return compiled.index;
   const dir = mkdtempSync(join(tmpdir(), "dropout-lab-backend-"));
   for (const sub of ["src/backend", "src/random"]) {
     mkdirSync(join(dir, sub), { recursive: true });
@@ -50,6 +50,12 @@ export function compiledBackend(): string {
   }
   writeFileSync(join(dir, "package.json"), '{ "type": "module" }');
   symlinkSync(join(root, "build"), join(dir, "build"));
-  compiled = join(dir, "src/backend/index.js");
-  return compiled;
+  compiled = { dir, index: join(dir, "src/backend/index.js") };
+  return compiled.index;
+}
+
+/** Removes the directory made by compiledBackend. */
+export function removeCompiledBackend(): void {
+  if (compiled) rmSync(compiled.dir, { recursive: true, force: true });
+  compiled = null;
 }

@@ -5,9 +5,12 @@ import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import * as B from "../../src/backend/index.js";
 import { pathToFileURL } from "node:url";
-import { bitDiff, compiledBackend, data } from "./helpers.js";
+import { bitDiff, compiledBackend, data, removeCompiledBackend } from "./helpers.js";
 
-afterAll(() => B.shutdown());
+afterAll(() => {
+  B.shutdown();
+  removeCompiledBackend();
+});
 
 const wasmBackends = B.availableBackends().filter((b) => b !== "js");
 
