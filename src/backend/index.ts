@@ -159,13 +159,24 @@ function gemm(
 ): void {
   const threads = m * n * k >= PARALLEL_MACS ? r.threads() : 1;
   const work = r.kernels.gemmWorkspaceBytes();
-  r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + work * threads + 64);
+  // With threads, A is packed once here for all of them, and they claim chunks through a counter.
+  const packedBytes = threads > 1 ? r.kernels.gemmPackedABytes(m, k) : 0;
+  const sync = threads > 1 ? Math.ceil(packedBytes / 64) * 64 + 64 : 0;
+  r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + work * threads + sync);
   const pa = r.place(a, m * k);
   const pb = r.place(b, k * n);
   const pc = r.place(c, m * n, accumulate);
   const pbias = bias ? r.place(bias, n) : 0;
   const pw = r.reserve(work * threads);
-  r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], pw], threads);
+  let packed = 0;
+  let counter = 0;
+  if (threads > 1) {
+    packed = r.reserve(packedBytes);
+    counter = r.reserve(4);
+    r.f32[counter >> 2] = 0;
+    r.kernels.gemmPackA(pa, m, k, +transA, packed);
+  }
+  r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], pw, packed, counter], threads);
   r.back(c, pc, m * n);
 }
 

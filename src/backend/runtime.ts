@@ -37,6 +37,8 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export interface Kernels {
   heapBase(): number;
   gemmWorkspaceBytes(): number;
+  gemmPackedABytes(m: number, k: number): number;
+  gemmPackA(a: number, m: number, k: number, transA: number, dst: number): void;
   gemm(...args: number[]): void;
   dropout(...args: number[]): void;
   relu(...args: number[]): void;

@@ -213,33 +213,40 @@ function epilogue(c: usize, n: i32, i0: i32, i1: i32, j0: i32, j1: i32, bias: us
   }
 }
 
+/** The K block length: k cut into equal blocks of at most KC (a short last block would cost packing and C
+ * traffic for little work). It depends on k only, never on the thread count. */
+function kBlock(k: i32): i32 {
+  const blocks = (k + KC - 1) / KC;
+  return (k + blocks - 1) / blocks;
+}
+
+/** Bytes gemmPackA writes for an op(A) of m×k. */
+export function gemmPackedABytes(m: i32, k: i32): i32 {
+  return ((m + MR - 1) / MR) * MR * k * 4;
+}
+
 /**
- * Thread tid of nt computes its share of C[m×n] = op(A)·op(B) (+ C when accumulate), then
- * act(C + bias). The output is cut into whole MR×NR tiles: by column panels when there are enough of
- * them, else by row panels. `work` is the first byte of nt consecutive workspaces.
+ * Packs all of op(A) the way gemm reads it, so threads sharing one product pack it once: K block by K
+ * block (block p at p·kBlock·mPad floats), each as packA's micro-panels from row 0.
  */
-export function gemm(
+export function gemmPackA(a: usize, m: i32, k: i32, transA: bool, dst: usize): void {
+  const kStep = kBlock(k);
+  const mPad = ((m + MR - 1) / MR) * MR;
+  for (let pc = 0; pc < k; pc += kStep) packA(a, m, k, transA, 0, m, pc, min(kStep, k - pc), dst + <usize>pc * <usize>mPad * 4);
+}
+
+/**
+ * C[i0..i1, j0..j1] of op(A)·op(B) (+ C), then act(C + bias). A comes from `packedA` (gemmPackA's output)
+ * or, when that is 0, is packed block by block into the workspace.
+ */
+function gemmBlock(
   a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool, accumulate: bool,
-  bias: usize, act: i32, work: usize, tid: i32, nt: i32,
+  bias: usize, act: i32, ws: usize, packedA: usize, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
-  const rowTiles = (m + MR - 1) / MR;
-  const colTiles = (n + NR - 1) / NR;
-  let i0 = 0, i1 = m, j0 = 0, j1 = n;
-  if (colTiles >= 2 * nt || colTiles >= rowTiles) {
-    j0 = min(n, (colTiles * tid / nt) * NR);
-    j1 = min(n, (colTiles * (tid + 1) / nt) * NR);
-  } else {
-    i0 = min(m, (rowTiles * tid / nt) * MR);
-    i1 = min(m, (rowTiles * (tid + 1) / nt) * MR);
-  }
-  if (i0 >= i1 || j0 >= j1) return;
-  const ws = work + <usize>tid * <usize>gemmWorkspaceBytes();
-  const ap = ws;
-  const bp = ap + MC * KC * 4;
+  const bp = ws + MC * KC * 4;
   const tile = bp + KC * NC * 4;
-  // K is cut into equal blocks of at most KC (a short last block would cost packing and C traffic for
-  // little work); the cut depends on k only, never on the thread count.
-  const kStep = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+  const kStep = kBlock(k);
+  const mPad = ((m + MR - 1) / MR) * MR;
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = min(NC, j1 - jc);
     for (let pc = 0; pc < k; pc += kStep) {
@@ -248,7 +255,9 @@ export function gemm(
       const add = accumulate || pc > 0;
       for (let ic = i0; ic < i1; ic += MC) {
         const mc = min(MC, i1 - ic);
-        packA(a, m, k, transA, ic, mc, pc, kc, ap);
+        let ap = ws;
+        if (packedA != 0) ap = packedA + (<usize>pc * <usize>mPad + <usize>ic * <usize>kc) * 4;
+        else packA(a, m, k, transA, ic, mc, pc, kc, ap);
         for (let jr = 0; jr < nc; jr += NR) {
           const bpanel = bp + <usize>(jr * kc) * 4;
           const cols = min(NR, nc - jr);
@@ -259,6 +268,38 @@ export function gemm(
         }
         if (pc + kc >= k) epilogue(c, n, ic, ic + mc, jc, jc + nc, bias, act);
       }
+    }
+  }
+}
+
+/**
+ * C[m×n] = op(A)·op(B) (+ C when accumulate), then act(C + bias), as thread tid of nt. With one thread it
+ * does everything. With more, the output is cut into chunks of whole tiles (column ranges when there are
+ * enough column panels, else MC-row ranges) that threads claim through the i32 at `counter` (zero before
+ * the call), so a thread the OS delays leaves its chunks to the others; `packedA` is gemmPackA's output.
+ * Which thread computes a tile never changes how it is computed. `work` starts nt workspaces.
+ */
+export function gemm(
+  a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool, accumulate: bool,
+  bias: usize, act: i32, work: usize, packedA: usize, counter: usize, tid: i32, nt: i32,
+): void {
+  const ws = work + <usize>tid * <usize>gemmWorkspaceBytes();
+  if (nt == 1) {
+    gemmBlock(a, b, c, m, n, k, transA, transB, accumulate, bias, act, ws, packedA, 0, m, 0, n);
+    return;
+  }
+  const colTiles = (n + NR - 1) / NR;
+  const byCols = colTiles >= 2 * nt;
+  const chunks = byCols ? min(colTiles, 4 * nt) : (m + MC - 1) / MC;
+  for (;;) {
+    const q = atomic.add<i32>(counter, 1);
+    if (q >= chunks) break;
+    if (byCols) {
+      const j0 = (colTiles * q / chunks) * NR;
+      const j1 = min(n, (colTiles * (q + 1) / chunks) * NR);
+      gemmBlock(a, b, c, m, n, k, transA, transB, accumulate, bias, act, ws, packedA, 0, m, j0, j1);
+    } else {
+      gemmBlock(a, b, c, m, n, k, transA, transB, accumulate, bias, act, ws, packedA, q * MC, min(m, (q + 1) * MC), 0, n);
     }
   }
 }
