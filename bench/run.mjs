@@ -143,8 +143,11 @@ const python = "/usr/bin/python3";
 const hasTorch = existsSync(python) && spawnSync(python, ["-c", "import torch"]).status === 0;
 const skipTorch = process.argv.includes("--no-torch");
 if (hasTorch && !skipTorch) {
+  // OpenBLAS picks its own kernels for this CPU: the machine-wide OPENBLAS_CORETYPE/L2_SIZE pins (a
+  // safeguard for old OpenBLAS builds) would hold PyTorch to slower AVX2 code, so the peer runs without them.
+  const { OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, ...env } = process.env;
   const res = spawnSync(python, [join(here, "torch_bench.py")], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: "1" },
+    env: { ...env, OPENBLAS_NUM_THREADS: "1" },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });
