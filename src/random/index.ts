@@ -2,10 +2,9 @@
  * Explicit-key random numbers (JAX style) with a PyTorch-style default stream: every sampler takes a Key
  * first, or omits it to draw `nextKey()` from the stream set by `manualSeed`.
  */
-import type { Key } from "./keys.js";
+import { keyed, type Key } from "./keys.js";
 import { fillBernoulli, fillNormal, fillRandint, fillUniform, permutationArray } from "./sampling.js";
 import { Tensor } from "../tensor/tensor.js";
-import { keyed } from "../tensor/creation.js";
 import { checkShape, sizeOf, type Shape } from "../tensor/shape.js";
 
 export { Key, key, split, foldIn, manualSeed, nextKey } from "./keys.js";

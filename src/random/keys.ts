@@ -76,6 +76,11 @@ export function manualSeed(seed: number): void {
   counter = 0;
 }
 
+/** Splits optional-key arguments: (key, ...rest) or (...rest) with the default stream's next key. */
+export function keyed<R extends unknown[]>(args: [Key, ...R] | R): [Key, R] {
+  return args[0] instanceof Key ? [args[0], args.slice(1) as R] : [nextKey(), args as R];
+}
+
 /** The next key of the default stream: foldIn(key(seed), 0), foldIn(key(seed), 1), ... (seed 0 until `manualSeed`). */
 export function nextKey(): Key {
   return foldIn(defaultKey, counter++);

@@ -1,5 +1,5 @@
 /** Building tensors: from arrays, constants, ranges and random keys. */
-import { Key, nextKey } from "../random/keys.js";
+import { keyed, type Key } from "../random/keys.js";
 import { fillNormal, fillUniform } from "../random/sampling.js";
 import { Tensor, type NestedArray } from "./tensor.js";
 import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
@@ -101,11 +101,6 @@ export function eye(n: number, m = n): Tensor {
   const t = zeros([n, m]);
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   return t;
-}
-
-/** Splits optional-key arguments: (key, ...rest) or (...rest) with the default stream's next key. */
-export function keyed<R extends unknown[]>(args: [Key, ...R] | R): [Key, R] {
-  return args[0] instanceof Key ? [args[0], args.slice(1) as R] : [nextKey(), args as R];
 }
 
 /** Uniform values in [0, 1) from `key` (or the default stream): `rand(key, [2, 3])`, `rand([2, 3])`. */

@@ -3,7 +3,7 @@ export { Tensor, noGrad, isGradEnabled, type NestedArray, type IndexLike } from 
 export type { Shape } from "./shape.js";
 export { tensor, full, zeros, ones, zerosLike, onesLike, arange, eye, rand, randn, type TensorOptions, type FromDataOptions } from "./creation.js";
 export {
-  add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, tanh, sigmoid, relu, abs, clamp, where,
+  add, sub, mul, div, pow, maximum, minimum, eq, gt, ge, lt, le, clone, neg, exp, log, sqrt, tanh, sigmoid, relu, abs, clamp, where,
   sum, mean, max, min, argmax, logsumexp, variance, type Operand,
 } from "./ops.js";
 export {
@@ -15,3 +15,4 @@ export {
   type Conv2dOptions, type LossOptions, type Reduction, type DropoutOptions,
 } from "./layers.js";
 export type { Activation } from "../backend/index.js";
+export { emptyCache } from "./pool.js";

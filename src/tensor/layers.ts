@@ -6,6 +6,7 @@ import { Tensor, accumulate, gradBuffer, result, type IndexLike } from "./tensor
 import { broadcastShapes, expandTo, fmt, normAxis, sizeOf, type Shape } from "./shape.js";
 import { mean, mul, split3, sum } from "./ops.js";
 import { squeeze, toIndices, unsqueeze } from "./shapeops.js";
+import { alloc, release } from "./pool.js";
 
 // ---- matmul ----
 
@@ -28,7 +29,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.ndim === 2) {
     // [..., m, k]·[k, n]: one product over all rows of a.
     const rows = a.size / k;
-    const out = new Float32Array(rows * n);
+    const out = alloc(rows * n);
     backend.matmul(a.data, b.data, out, rows, n, k);
     return result(out, [...a.shape.slice(0, -1), n], "matmul", [a, b], (g) => {
       if (a.requiresGrad) {
@@ -46,7 +47,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes(aBatch, bBatch, "matmul");
   const ai = batchIndex(aBatch, batch);
   const bi = batchIndex(bBatch, batch);
-  const out = new Float32Array(sizeOf(batch) * m * n);
+  const out = alloc(sizeOf(batch) * m * n);
   const A = (i: number) => a.data.subarray(ai[i]! * m * k, (ai[i]! + 1) * m * k);
   const B = (i: number) => b.data.subarray(bi[i]! * k * n, (bi[i]! + 1) * k * n);
   const O = (d: Float32Array, i: number) => d.subarray(i * m * n, (i + 1) * m * n);
@@ -74,13 +75,13 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
   const [outF, inF] = w.shape as [number, number];
   if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new Error(`linear: bias ${fmt(b.shape)} does not match weight ${fmt(w.shape)}`);
   const batch = x.size / inF;
-  const out = new Float32Array(batch * outF);
+  const out = alloc(batch * outF);
   backend.linear(x.data, w.data, b ? b.data : null, out, batch, inF, outF, activation);
   const parents = b ? [x, w, b] : [x, w];
   return result(out, [...x.shape.slice(0, -1), outF], "linear", parents, (g) => {
     let gz = g;
     if (activation !== "none") {
-      gz = new Float32Array(g.length);
+      gz = alloc(g.length);
       if (activation === "relu") for (let i = 0; i < g.length; i++) gz[i] = out[i]! > 0 ? g[i]! : 0;
       else if (activation === "tanh") for (let i = 0; i < g.length; i++) gz[i] = g[i]! * (1 - out[i]! * out[i]!);
       else for (let i = 0; i < g.length; i++) gz[i] = g[i]! * out[i]! * (1 - out[i]!);
@@ -91,6 +92,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
       const gb = gradBuffer(b);
       for (let r = 0; r < batch; r++) for (let j = 0; j < outF; j++) gb[j] += gz[r * outF + j]!;
     }
+    if (gz !== g) release(gz);
   });
 }
 
@@ -130,8 +132,8 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   const L = oh * ow;
   const K = C * k * k;
   const img = C * H * W;
-  const cols = new Float32Array(K * L);
-  const out = new Float32Array(N * O * L);
+  const cols = alloc(K * L);
+  const out = alloc(N * O * L);
   const im2col = (n: number) => backend.im2col(x.data.subarray(n * img, (n + 1) * img), cols, C, H, W, k, k, stride, padding);
   for (let n = 0; n < N; n++) {
     im2col(n);
@@ -146,7 +148,7 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   return result(out, [N, O, oh, ow], "conv2d", parents, (g) => {
     const gw = w.requiresGrad ? gradBuffer(w) : null;
     const gx = x.requiresGrad ? gradBuffer(x) : null;
-    const gcols = gx ? new Float32Array(K * L) : null;
+    const gcols = gx ? alloc(K * L) : null;
     for (let n = 0; n < N; n++) {
       const gn = g.subarray(n * O * L, (n + 1) * O * L);
       if (gw) {
@@ -158,6 +160,7 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
         backend.col2im(gcols, gx.subarray(n * img, (n + 1) * img), C, H, W, k, k, stride, padding);
       }
     }
+    if (gcols) release(gcols);
     if (bias && bias.requiresGrad) {
       const gb = gradBuffer(bias);
       for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
@@ -175,24 +178,29 @@ function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isM
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [oh, ow] = outSize(op, x.shape, kernel, stride, padding);
   if (padding * 2 > kernel) throw new RangeError(`${op}: padding ${padding} exceeds half the kernel ${kernel}`);
-  const out = new Float32Array(N * C * oh * ow);
+  const out = alloc(N * C * oh * ow);
   const arg = isMax ? new Int32Array(out.length) : null;
   const inv = 1 / (kernel * kernel);
   const d = x.data;
-  // Each output's window, clipped to the input: rows i0..i1, columns j0..j1 (exclusive ends).
-  const win = (oi: number, oj: number) => {
-    const i = oi * stride - padding;
-    const j = oj * stride - padding;
-    return [Math.max(i, 0), Math.min(i + kernel, H), Math.max(j, 0), Math.min(j + kernel, W)] as const;
+  // Window bounds clipped to the input: rows r0[oi] ≤ i < r1[oi], columns c0[oj] ≤ j < c1[oj].
+  const bounds = (n: number, size: number) => {
+    const lo = new Int32Array(n);
+    const hi = new Int32Array(n);
+    for (let q = 0; q < n; q++) {
+      lo[q] = Math.max(q * stride - padding, 0);
+      hi[q] = Math.min(q * stride - padding + kernel, size);
+    }
+    return [lo, hi] as const;
   };
+  const [r0, r1] = bounds(oh, H);
+  const [c0, c1] = bounds(ow, W);
   for (let p = 0, o = 0; p < N * C; p++) {
     const base = p * H * W;
     for (let oi = 0; oi < oh; oi++) for (let oj = 0; oj < ow; oj++, o++) {
-      const [i0, i1, j0, j1] = win(oi, oj);
       let best = -Infinity;
       let at = -1;
       let s = 0;
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) {
+      for (let i = r0[oi]!; i < r1[oi]!; i++) for (let j = c0[oj]!; j < c1[oj]!; j++) {
         const v = d[base + i * W + j]!;
         s += v;
         if (v > best || at < 0) {
@@ -207,17 +215,15 @@ function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isM
     }
   }
   return result(out, [N, C, oh, ow], op, [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = gradBuffer(x);
     if (arg) for (let o = 0; o < g.length; o++) gx[arg[o]!] += g[o]!;
     else for (let p = 0, o = 0; p < N * C; p++) {
       const base = p * H * W;
       for (let oi = 0; oi < oh; oi++) for (let oj = 0; oj < ow; oj++, o++) {
-        const [i0, i1, j0, j1] = win(oi, oj);
         const v = g[o]! * inv;
-        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) gx[base + i * W + j] += v;
+        for (let i = r0[oi]!; i < r1[oi]!; i++) for (let j = c0[oj]!; j < c1[oj]!; j++) gx[base + i * W + j] += v;
       }
     }
-    accumulate(x, gx, true);
   });
 }
 
@@ -253,13 +259,13 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis(axis, x.ndim, "logSoftmax");
   const [outer, n, inner] = split3(x.shape, ax);
   const lse = lseAlong(x.data, outer, n, inner);
-  const out = new Float32Array(x.size);
+  const out = alloc(x.size);
   for (let o = 0; o < outer; o++) for (let r = 0; r < n; r++) for (let i = 0; i < inner; i++) {
     const e = (o * n + r) * inner + i;
     out[e] = x.data[e]! - lse[o * inner + i]!;
   }
   return result(out, x.shape, "logSoftmax", [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = alloc(x.size);
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
       let s = 0;
       for (let r = 0; r < n; r++) s += g[(o * n + r) * inner + i]!;
@@ -277,13 +283,13 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   const ax = normAxis(axis, x.ndim, "softmax");
   const [outer, n, inner] = split3(x.shape, ax);
   const lse = lseAlong(x.data, outer, n, inner);
-  const out = new Float32Array(x.size);
+  const out = alloc(x.size);
   for (let o = 0; o < outer; o++) for (let r = 0; r < n; r++) for (let i = 0; i < inner; i++) {
     const e = (o * n + r) * inner + i;
     out[e] = Math.exp(x.data[e]! - lse[o * inner + i]!);
   }
   return result(out, x.shape, "softmax", [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = alloc(x.size);
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
       let s = 0;
       for (let r = 0; r < n; r++) s += g[(o * n + r) * inner + i]! * out[(o * n + r) * inner + i]!;
@@ -329,10 +335,10 @@ export function crossEntropy(logits: Tensor, target: IndexLike, options: LossOpt
   const labels = toIndices(target, C, "crossEntropy");
   if (labels.length !== N) throw new Error(`crossEntropy: logits ${fmt(logits.shape)} and ${labels.length} labels do not match`);
   const lse = lseAlong(logits.data, N, C, 1);
-  const losses = new Float32Array(N);
+  const losses = alloc(N);
   for (let i = 0; i < N; i++) losses[i] = lse[i]! - logits.data[i * C + labels[i]!]!;
   const perSample = result(losses, [N], "crossEntropy", [logits], (g) => {
-    const gx = new Float32Array(logits.size);
+    const gx = alloc(logits.size);
     for (let i = 0; i < N; i++) {
       const gi = g[i]!;
       for (let j = 0; j < C; j++) gx[i * C + j] = gi * Math.exp(logits.data[i * C + j]! - lse[i]!);
@@ -379,15 +385,18 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (mode !== "inverted" && mode !== "classic") throw new RangeError(`dropout: unknown mode "${String(mode)}"`);
   if (!training) return mode === "classic" && p > 0 ? mul(x, 1 - p) : x;
   if (p === 0) return x;
+  if (p === 1) {
+    return result(alloc(x.size), x.shape, "dropout", [x], (g) => accumulate(x, alloc(g.length), true));
+  }
   const k = options.key ?? nextKey();
   if (!(k instanceof Key)) throw new TypeError(`dropout: key must be a Key, got ${String(k)}`);
   // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.
   const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
-  const out = new Float32Array(x.size);
-  const mask = new Float32Array(x.size);
+  const out = alloc(x.size);
+  const mask = alloc(x.size);
   backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, mask);
   return result(out, x.shape, "dropout", [x], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = alloc(g.length);
     for (let i = 0; i < g.length; i++) gx[i] = g[i]! * mask[i]!;
     accumulate(x, gx, true);
   });

@@ -1,6 +1,7 @@
 /** Elementwise ops with broadcasting, and reductions. */
 import { Tensor, accumulate, result } from "./tensor.js";
 import { broadcastShapes, expandTo, fmt, normAxis, plan, reduceTo, sameShape, sizeOf, type Shape } from "./shape.js";
+import { alloc, release } from "./pool.js";
 
 /** A tensor or a plain number (a 0-d tensor). */
 export type Operand = Tensor | number;
@@ -12,11 +13,12 @@ export function lift(x: Operand, op: string): Tensor {
   return new Tensor(new Float32Array([x]), []);
 }
 
-/** Adds g, summed down to t's shape, into t.grad. */
-function accumulateTo(t: Tensor, g: Float32Array, from: Shape): void {
+/** Adds g, summed down to t's shape, into t.grad; `fresh` says g is a temporary the caller gives away. */
+function accumulateTo(t: Tensor, g: Float32Array, from: Shape, fresh = false): void {
   if (!t.requiresGrad) return;
   const r = reduceTo(g, from, t.shape);
-  accumulate(t, r, r !== g);
+  accumulate(t, r, fresh || r !== g);
+  if (fresh && r !== g) release(g);
 }
 
 // A row kernel: o[oi + k] = f(a[ai + k·sa], b[bi + k·sb]) for k < n.
@@ -44,9 +46,25 @@ const minRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
   for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! <= b[bi]! ? a[ai]! : b[bi]!;
 };
 
+const eqRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai] === b[bi] ? 1 : 0;
+};
+const gtRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! > b[bi]! ? 1 : 0;
+};
+const geRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! >= b[bi]! ? 1 : 0;
+};
+const ltRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! < b[bi]! ? 1 : 0;
+};
+const leRow: Row = (a, ai, sa, b, bi, sb, o, oi, n) => {
+  for (let k = 0; k < n; k++, ai += sa, bi += sb) o[oi + k] = a[ai]! <= b[bi]! ? 1 : 0;
+};
+
 /** f applied over the broadcast of a (shape as) and b (shape bs) to shape `out`. */
 function broadcastRaw(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Shape, row: Row): Float32Array {
-  const o = new Float32Array(sizeOf(out));
+  const o = alloc(sizeOf(out));
   const p = plan(out, as, bs);
   for (let r = 0; r < p.rows; r++) row(a, p.aOff[r]!, p.sa, b, p.bOff[r]!, p.sb, o, r * p.len, p.len);
   return o;
@@ -72,27 +90,59 @@ export function add(a: Operand, b: Operand): Tensor {
 export function sub(a: Operand, b: Operand): Tensor {
   return binary(a, b, "sub", subRow, (g, a, b, _, s) => {
     accumulateTo(a, g, s);
-    if (b.requiresGrad) accumulateTo(b, negRaw(g), s);
+    if (b.requiresGrad) accumulateTo(b, negRaw(g), s, true);
   });
 }
 
 /** a · b elementwise with broadcasting. */
 export function mul(a: Operand, b: Operand): Tensor {
   return binary(a, b, "mul", mulRow, (g, a, b, _, s) => {
-    if (a.requiresGrad) accumulateTo(a, broadcastRaw(g, s, b.data, b.shape, s, mulRow), s);
-    if (b.requiresGrad) accumulateTo(b, broadcastRaw(g, s, a.data, a.shape, s, mulRow), s);
+    if (a.requiresGrad) accumulateTo(a, broadcastRaw(g, s, b.data, b.shape, s, mulRow), s, true);
+    if (b.requiresGrad) accumulateTo(b, broadcastRaw(g, s, a.data, a.shape, s, mulRow), s, true);
   });
 }
 
 /** a / b elementwise with broadcasting. */
 export function div(a: Operand, b: Operand): Tensor {
   return binary(a, b, "div", divRow, (g, a, b, out, s) => {
-    if (a.requiresGrad) accumulateTo(a, broadcastRaw(g, s, b.data, b.shape, s, divRow), s);
+    if (a.requiresGrad) accumulateTo(a, broadcastRaw(g, s, b.data, b.shape, s, divRow), s, true);
     if (b.requiresGrad) {
       const t = broadcastRaw(broadcastRaw(g, s, out, s, s, mulRow), s, b.data, b.shape, s, divRow);
-      accumulateTo(b, negRaw(t), s);
+      accumulateTo(b, negRaw(t), s, true);
     }
   });
+}
+
+function compare(x: Operand, y: Operand, op: string, row: Row): Tensor {
+  const a = lift(x, op);
+  const b = lift(y, op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  return new Tensor(broadcastRaw(a.data, a.shape, b.data, b.shape, shape, row), shape);
+}
+
+/** 1 where a = b, else 0 (broadcasting; no gradient). E.g. accuracy: `eq(argmax(logits, 1), labels).mean()`. */
+export function eq(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "eq", eqRow);
+}
+
+/** 1 where a > b, else 0 (broadcasting; no gradient). */
+export function gt(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "gt", gtRow);
+}
+
+/** 1 where a ≥ b, else 0 (broadcasting; no gradient). */
+export function ge(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "ge", geRow);
+}
+
+/** 1 where a < b, else 0 (broadcasting; no gradient). */
+export function lt(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "lt", ltRow);
+}
+
+/** 1 where a ≤ b, else 0 (broadcasting; no gradient). */
+export function le(a: Operand, b: Operand): Tensor {
+  return compare(a, b, "le", leRow);
 }
 
 /** Elementwise maximum; at ties each side gets half the gradient (as PyTorch). */
@@ -108,16 +158,16 @@ export function minimum(a: Operand, b: Operand): Tensor {
 function pickGrad(g: Float32Array, a: Tensor, b: Tensor, s: Shape, sign: number): void {
   const ea = expandTo(a.data, a.shape, s);
   const eb = expandTo(b.data, b.shape, s);
-  const ga = new Float32Array(g.length);
-  const gb = new Float32Array(g.length);
+  const ga = alloc(g.length);
+  const gb = alloc(g.length);
   for (let i = 0; i < g.length; i++) {
     const d = (ea[i]! - eb[i]!) * sign;
     const w = d > 0 ? 1 : d < 0 ? 0 : 0.5;
     ga[i] = g[i]! * w;
     gb[i] = g[i]! * (1 - w);
   }
-  accumulateTo(a, ga, s);
-  accumulateTo(b, gb, s);
+  accumulateTo(a, ga, s, true);
+  accumulateTo(b, gb, s, true);
 }
 
 /**
@@ -138,20 +188,20 @@ export function pow(a: Operand, b: Operand): Tensor {
     const ea = expandTo(a.data, a.shape, s);
     const eb = expandTo(b.data, b.shape, s);
     if (a.requiresGrad) {
-      const ga = new Float32Array(g.length);
+      const ga = alloc(g.length);
       for (let i = 0; i < g.length; i++) ga[i] = g[i]! * eb[i]! * Math.pow(ea[i]!, eb[i]! - 1);
-      accumulateTo(a, ga, s);
+      accumulateTo(a, ga, s, true);
     }
     if (b.requiresGrad) {
-      const gb = new Float32Array(g.length);
+      const gb = alloc(g.length);
       for (let i = 0; i < g.length; i++) gb[i] = ea[i] === 0 && eb[i]! >= 0 ? 0 : g[i]! * out[i]! * Math.log(ea[i]!);
-      accumulateTo(b, gb, s);
+      accumulateTo(b, gb, s, true);
     }
   });
 }
 
 function negRaw(g: Float32Array): Float32Array {
-  const o = new Float32Array(g.length);
+  const o = alloc(g.length);
   for (let i = 0; i < g.length; i++) o[i] = -g[i]!;
   return o;
 }
@@ -167,13 +217,18 @@ function unary(
   backward: (g: Float32Array, x: Float32Array, out: Float32Array, gx: Float32Array) => void,
 ): Tensor {
   if (!(t instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor, got ${String(t)}`);
-  const out = new Float32Array(t.size);
+  const out = alloc(t.size);
   forward(t.data, out);
   return result(out, t.shape, op, [t], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = alloc(g.length);
     backward(g, t.data, out, gx);
     accumulate(t, gx, true);
   });
+}
+
+/** A copy of x with its own storage; gradients flow through. */
+export function clone(x: Tensor): Tensor {
+  return result(x.data.slice(), x.shape, "clone", [x], (g) => accumulate(x, g, false));
 }
 
 /** −x. */
@@ -240,17 +295,17 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const c = expandTo(cond.data, cond.shape, shape);
   const ea = expandTo(ta.data, ta.shape, shape);
   const eb = expandTo(tb.data, tb.shape, shape);
-  const out = new Float32Array(c.length);
+  const out = alloc(c.length);
   for (let i = 0; i < c.length; i++) out[i] = c[i] !== 0 ? ea[i]! : eb[i]!;
   return result(out, shape, "where", [ta, tb], (g) => {
-    const ga = new Float32Array(g.length);
-    const gb = new Float32Array(g.length);
+    const ga = alloc(g.length);
+    const gb = alloc(g.length);
     for (let i = 0; i < g.length; i++) {
       if (c[i] !== 0) ga[i] = g[i]!;
       else gb[i] = g[i]!;
     }
-    accumulateTo(ta, ga, shape);
-    accumulateTo(tb, gb, shape);
+    accumulateTo(ta, ga, shape, true);
+    accumulateTo(tb, gb, shape, true);
   });
 }
 
@@ -307,7 +362,7 @@ export function split3(shape: Shape, axis: number): [number, number, number] {
 function extremeAlong(x: Tensor, axis: number, sign: number): { values: Float32Array; index: Int32Array } {
   const [outer, n, inner] = split3(x.shape, axis);
   if (n === 0) throw new RangeError(`reduction over an empty axis of shape ${fmt(x.shape)}`);
-  const values = new Float32Array(outer * inner);
+  const values = alloc(outer * inner);
   const index = new Int32Array(outer * inner);
   const d = x.data;
   for (let o = 0; o < outer; o++) {
@@ -337,7 +392,7 @@ function extreme(x: Tensor, axis: number | readonly number[] | undefined, keepDi
     const shape = keptShape(src.shape, [ax]);
     t = result(values, shape, op, [src], (g) => {
       const [outer, n, inner] = split3(src.shape, ax);
-      const gx = new Float32Array(src.size);
+      const gx = alloc(src.size);
       for (let o = 0; o < outer; o++) {
         for (let i = 0; i < inner; i++) gx[(o * n + index[o * inner + i]!) * inner + i] = g[o * inner + i]!;
       }
@@ -372,8 +427,8 @@ export function argmax(x: Tensor, axis?: number, keepDim = false): Tensor {
 /** log Σ exp(x) over `axis`, computed as m + log Σ exp(x − m) with m the (constant) maximum. */
 export function logsumexp(x: Tensor, axis?: number | readonly number[], keepDim = false): Tensor {
   const axes = axesOf(axis, x.ndim, "logsumexp");
-  const m = max(x.detach(), axes, true);
-  for (let i = 0; i < m.size; i++) if (!Number.isFinite(m.data[i]!)) m.data[i] = 0;
+  const top = max(x.detach(), axes, true);
+  const m = new Tensor(top.data.map((v) => (Number.isFinite(v) ? v : 0)), top.shape);
   const s = add(log(sum(exp(sub(x, m)), axes, true)), m);
   return keepDim ? s : s.reshape(outShape(x.shape, axes, false));
 }

@@ -1,6 +1,7 @@
 /** Shapes, broadcasting and the row plans that let kernels run over broadcast operands without per-element index arithmetic. */
 
 export type Shape = readonly number[];
+import { alloc } from "./pool.js";
 
 /** `[2,3]`. */
 export function fmt(shape: Shape): string {
@@ -107,7 +108,7 @@ export function plan(out: Shape, a: Shape, b: Shape): Plan {
 export function reduceTo(g: Float32Array, from: Shape, to: Shape): Float32Array {
   if (sameShape(from, to)) return g;
   const p = plan(from, to, from);
-  const t = new Float32Array(sizeOf(to));
+  const t = alloc(sizeOf(to));
   const { len, sa, aOff } = p;
   for (let r = 0; r < p.rows; r++) {
     const ti = aOff[r]!;
@@ -125,7 +126,7 @@ export function reduceTo(g: Float32Array, from: Shape, to: Shape): Float32Array 
 /** Copies x (of shape `from`) broadcast to shape `to`. */
 export function expandTo(x: Float32Array, from: Shape, to: Shape): Float32Array {
   const p = plan(to, from, to);
-  const out = new Float32Array(sizeOf(to));
+  const out = alloc(sizeOf(to));
   const { len, sa, aOff } = p;
   for (let r = 0; r < p.rows; r++) {
     const o = r * len;

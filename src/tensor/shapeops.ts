@@ -1,7 +1,8 @@
 /** Shape ops: reshape, transpose/permute, slice, concat/stack, gather/indexSelect, oneHot. */
-import { Tensor, accumulate, result, type IndexLike } from "./tensor.js";
+import { Tensor, accumulate, gradBuffer, result, type IndexLike } from "./tensor.js";
 import { broadcastShapes, checkShape, expandTo, fmt, normAxis, reduceTo, sameShape, sizeOf, stridesOf, type Shape } from "./shape.js";
 import { split3 } from "./ops.js";
+import { alloc } from "./pool.js";
 
 /** The same data in a new shape; one dimension may be −1 (inferred). Shares storage with x. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -57,7 +58,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
  */
 function strided(src: Float32Array, base: number, counts: number[], strides: number[], into?: { values: Float32Array }): Float32Array {
   const n = sizeOf(counts);
-  const out = into ? into.values : new Float32Array(n);
+  const out = into ? into.values : alloc(n);
   if (n === 0) return out;
   const nd = counts.length;
   const len = nd ? counts[nd - 1]! : 1;
@@ -88,9 +89,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const shape = perm.map((d) => x.shape[d]!);
   const strides = perm.map((d) => st[d]!);
   return result(strided(x.data, 0, shape, strides), shape, "permute", [x], (g) => {
-    const gx = new Float32Array(x.size);
-    strided(gx, 0, shape, strides, { values: g });
-    accumulate(x, gx, true);
+    strided(gradBuffer(x), 0, shape, strides, { values: g });
   });
 }
 
@@ -130,9 +129,7 @@ export function slice(x: Tensor, ranges: readonly SliceRange[]): Tensor {
   });
   const shape = counts;
   return result(strided(x.data, base, counts, strides), shape, "slice", [x], (g) => {
-    const gx = new Float32Array(x.size);
-    strided(gx, base, counts, strides, { values: g });
-    accumulate(x, gx, true);
+    strided(gradBuffer(x), base, counts, strides, { values: g });
   });
 }
 
@@ -149,7 +146,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const shape = [...first.shape];
   shape[ax] = tensors.reduce((s, t) => s + t.shape[ax]!, 0);
   const [outer, total, inner] = split3(shape, ax);
-  const out = new Float32Array(sizeOf(shape));
+  const out = alloc(sizeOf(shape));
   let at = 0;
   const starts = tensors.map((t) => {
     const w = t.shape[ax]! * inner;
@@ -162,9 +159,11 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     tensors.forEach((t, k) => {
       if (!t.requiresGrad) return;
       const w = t.shape[ax]! * inner;
-      const gt = new Float32Array(t.size);
-      for (let o = 0; o < outer; o++) gt.set(g.subarray(o * total * inner + starts[k]!, o * total * inner + starts[k]! + w), o * w);
-      accumulate(t, gt, true);
+      const gt = gradBuffer(t);
+      for (let o = 0; o < outer; o++) {
+        const from = o * total * inner + starts[k]!;
+        for (let i = 0; i < w; i++) gt[o * w + i] += g[from + i]!;
+      }
     });
   });
 }
@@ -200,7 +199,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
   const shape = [...x.shape];
   shape[ax] = idx.length;
   const m = idx.length;
-  const out = new Float32Array(sizeOf(shape));
+  const out = alloc(sizeOf(shape));
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const src = (o * n + idx[j]!) * inner;
@@ -208,7 +207,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
     }
   }
   return result(out, shape, "indexSelect", [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = gradBuffer(x);
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < m; j++) {
         const dst = (o * n + idx[j]!) * inner;
@@ -216,7 +215,6 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexLike): Tensor
         for (let i = 0; i < inner; i++) gx[dst + i] += g[src + i]!;
       }
     }
-    accumulate(x, gx, true);
   });
 }
 
@@ -243,12 +241,11 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
       coord[d] = 0;
     }
   }
-  const out = new Float32Array(idx.length);
+  const out = alloc(idx.length);
   for (let e = 0; e < src.length; e++) out[e] = x.data[src[e]!]!;
   return result(out, shape, "gather", [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = gradBuffer(x);
     for (let e = 0; e < src.length; e++) gx[src[e]!] += g[e]!;
-    accumulate(x, gx, true);
   });
 }
 
@@ -256,7 +253,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 export function oneHot(labels: IndexLike, numClasses: number): Tensor {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   const idx = toIndices(labels, numClasses, "oneHot");
-  const out = new Float32Array(idx.length * numClasses);
+  const out = alloc(idx.length * numClasses);
   for (let i = 0; i < idx.length; i++) out[i * numClasses + idx[i]!] = 1;
   const shape = labels instanceof Tensor ? [...labels.shape, numClasses] : [idx.length, numClasses];
   return new Tensor(out, shape);

@@ -2,12 +2,12 @@
  * The Tensor class and reverse-mode autograd. Every op that records a graph node stores its parents and one
  * backward closure, which receives the gradient of the op's output and adds into its parents' `grad`.
  */
-import type { Key } from "../random/keys.js";
 import type { Activation } from "../backend/index.js";
 import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
 import * as ops from "./ops.js";
 import * as sh from "./shapeops.js";
 import * as ly from "./layers.js";
+import { alloc, release } from "./pool.js";
 
 /** A nested JavaScript array of numbers, as returned by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -112,13 +112,14 @@ export class Tensor {
     }
     const order = topoOrder(this);
     for (const t of order) if (t._backward) t.grad = null;
-    accumulate(this, seed, false);
+    accumulate(this, seed, true);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       if (!t._backward || !t.grad) continue;
       const g = t.grad.data;
       t.grad = null;
       t._backward(g);
+      release(g); // an intermediate's gradient is the engine's own and dead now
     }
   }
 
@@ -134,52 +135,101 @@ export class Tensor {
     return { "text/plain": format(this) };
   }
 
-  // Ops as methods (see the functions of the same name for details).
+  // Ops as methods; each calls the function of the same name.
+
+  /** this + o, broadcasting. */
   add(o: Tensor | number): Tensor { return ops.add(this, o); }
+  /** this − o, broadcasting. */
   sub(o: Tensor | number): Tensor { return ops.sub(this, o); }
+  /** this · o elementwise, broadcasting. */
   mul(o: Tensor | number): Tensor { return ops.mul(this, o); }
+  /** this / o elementwise, broadcasting. */
   div(o: Tensor | number): Tensor { return ops.div(this, o); }
+  /** this to the power o (a number or a broadcast tensor). */
   pow(o: Tensor | number): Tensor { return ops.pow(this, o); }
+  /** Elementwise maximum with o. */
   maximum(o: Tensor | number): Tensor { return ops.maximum(this, o); }
+  /** Elementwise minimum with o. */
   minimum(o: Tensor | number): Tensor { return ops.minimum(this, o); }
+  /** 1 where this = o, else 0 (no gradient). */
+  eq(o: Tensor | number): Tensor { return ops.eq(this, o); }
+  /** 1 where this > o, else 0 (no gradient). */
+  gt(o: Tensor | number): Tensor { return ops.gt(this, o); }
+  /** 1 where this ≥ o, else 0 (no gradient). */
+  ge(o: Tensor | number): Tensor { return ops.ge(this, o); }
+  /** 1 where this < o, else 0 (no gradient). */
+  lt(o: Tensor | number): Tensor { return ops.lt(this, o); }
+  /** 1 where this ≤ o, else 0 (no gradient). */
+  le(o: Tensor | number): Tensor { return ops.le(this, o); }
+  /** A copy with its own storage; gradients flow through. */
+  clone(): Tensor { return ops.clone(this); }
+  /** −this. */
   neg(): Tensor { return ops.neg(this); }
+  /** e^this. */
   exp(): Tensor { return ops.exp(this); }
+  /** Natural logarithm. */
   log(): Tensor { return ops.log(this); }
+  /** Square root. */
   sqrt(): Tensor { return ops.sqrt(this); }
+  /** Hyperbolic tangent. */
   tanh(): Tensor { return ops.tanh(this); }
+  /** Logistic sigmoid. */
   sigmoid(): Tensor { return ops.sigmoid(this); }
+  /** max(this, 0). */
   relu(): Tensor { return ops.relu(this); }
+  /** |this|. */
   abs(): Tensor { return ops.abs(this); }
+  /** Limits values to [min, max]; either bound may be null. */
   clamp(min?: number | null, max?: number | null): Tensor { return ops.clamp(this, min, max); }
+  /** Sum over `axis` (one, several, or all when omitted). */
   sum(axis?: number | readonly number[], keepDim = false): Tensor { return ops.sum(this, axis, keepDim); }
+  /** Mean over `axis` (one, several, or all when omitted). */
   mean(axis?: number | readonly number[], keepDim = false): Tensor { return ops.mean(this, axis, keepDim); }
+  /** Maximum values over `axis` (all when omitted); indices via `argmax`. */
   max(axis?: number | readonly number[], keepDim = false): Tensor { return ops.max(this, axis, keepDim); }
+  /** Minimum values over `axis` (all when omitted). */
   min(axis?: number | readonly number[], keepDim = false): Tensor { return ops.min(this, axis, keepDim); }
+  /** Index of the first maximum along `axis` (of the flattened tensor when omitted). */
   argmax(axis?: number, keepDim = false): Tensor { return ops.argmax(this, axis, keepDim); }
+  /** Stable log Σ exp over `axis`. */
   logsumexp(axis?: number | readonly number[], keepDim = false): Tensor { return ops.logsumexp(this, axis, keepDim); }
+  /** Variance over `axis`; `correction` 1 (default) is unbiased, 0 the population variance. */
   var(axis?: number | readonly number[], keepDim = false, correction = 1): Tensor {
     return ops.variance(this, axis, keepDim, correction);
   }
+  /** The same data in a new shape (one dimension may be −1); shares storage. */
   reshape(shape: Shape): Tensor { return sh.reshape(this, shape); }
+  /** Same as `reshape`. */
   view(shape: Shape): Tensor { return sh.reshape(this, shape); }
+  /** Merges dimensions startDim..endDim (default: all) into one. */
   flatten(startDim = 0, endDim = -1): Tensor { return sh.flatten(this, startDim, endDim); }
+  /** Removes dimension `axis` of size 1, or all size-1 dimensions. */
   squeeze(axis?: number): Tensor { return sh.squeeze(this, axis); }
+  /** Inserts a dimension of size 1 at `axis`. */
   unsqueeze(axis: number): Tensor { return sh.unsqueeze(this, axis); }
+  /** Broadcasts to `shape` (a copy). */
   expand(shape: Shape): Tensor { return sh.expand(this, shape); }
+  /** Swaps two dimensions (default: the last two). */
   transpose(d0 = -2, d1 = -1): Tensor { return sh.transpose(this, d0, d1); }
+  /** Reorders dimensions: output dimension i is input dimension dims[i]. */
   permute(dims: readonly number[]): Tensor { return sh.permute(this, dims); }
+  /** Per-axis `[start, end, step]` slicing with Python semantics; null keeps an axis whole. */
   slice(ranges: readonly sh.SliceRange[]): Tensor { return sh.slice(this, ranges); }
+  /** PyTorch's gather along `axis` with an index tensor of the same rank. */
   gather(axis: number, index: Tensor): Tensor { return sh.gather(this, axis, index); }
+  /** The slices at `indices` along `axis`, e.g. the rows of a minibatch. */
   indexSelect(axis: number, indices: IndexLike): Tensor { return sh.indexSelect(this, axis, indices); }
+  /** Matrix product (2-D, batched, or with 1-D vectors) through the backend. */
   matmul(o: Tensor): Tensor { return ly.matmul(this, o); }
+  /** softmax along `axis` (default last). */
   softmax(axis = -1): Tensor { return ly.softmax(this, axis); }
+  /** log softmax along `axis` (default last). */
   logSoftmax(axis = -1): Tensor { return ly.logSoftmax(this, axis); }
+  /** Fused dense layer act(this·wᵀ + b), w stored [out, in]. */
   linear(w: Tensor, b?: Tensor | null, activation?: Activation): Tensor { return ly.linear(this, w, b, activation); }
+  /** Functional dropout with probability p; `training` is required. */
   dropout(p: number, options: ly.DropoutOptions): Tensor { return ly.dropout(this, p, options); }
 }
-
-/** Key type re-exported for the samplers' signatures. */
-export type { Key };
 
 /**
  * Makes the output of an op; records the graph node when grad is enabled and some parent requires grad.
@@ -214,11 +264,12 @@ export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
   }
   const d = t.grad.data;
   for (let i = 0; i < d.length; i++) d[i] += g[i]!;
+  if (owned) release(g);
 }
 
 /** The grad buffer of t, created as zeros when absent, for kernels that accumulate in place. */
 export function gradBuffer(t: Tensor): Float32Array {
-  if (t.grad === null) t.grad = new Tensor(new Float32Array(t.size), t.shape);
+  if (t.grad === null) t.grad = new Tensor(alloc(t.size), t.shape);
   return t.grad.data;
 }
 

@@ -78,6 +78,20 @@ describe("elementwise and reductions", () => {
     expect(T.where(tensor([1, 0, 1, 0]), x, 9).toArray()).toEqual([-2, 9, 0, 9]);
     expect(T.sigmoid(tensor([-1000, 1000])).toArray()).toEqual([0, 1]);
   });
+  it("comparisons give 0/1 without a gradient; clone copies", () => {
+    const a = tensor([1, 2, 3], { requiresGrad: true });
+    expect(a.eq(tensor([1, 0, 3])).toArray()).toEqual([1, 0, 1]);
+    expect(a.gt(2).toArray()).toEqual([0, 0, 1]);
+    expect(a.ge(2).toArray()).toEqual([0, 1, 1]);
+    expect(a.lt(2).toArray()).toEqual([1, 0, 0]);
+    expect(T.le(a, tensor([[2], [0]])).toArray()).toEqual([[1, 1, 0], [0, 0, 0]]);
+    expect(a.gt(0).requiresGrad).toBe(false);
+    expect(() => a.lt(T.zeros([2]))).toThrow("lt: shapes [3] and [2] do not broadcast");
+    const c = a.clone();
+    expect(c.data).not.toBe(a.data);
+    c.mul(tensor([1, 2, 3])).sum().backward();
+    expect(a.grad!.toArray()).toEqual([1, 2, 3]);
+  });
   it("sum, mean, max, min, argmax, var, logsumexp over axes", () => {
     const a = tensor([[1, 5, 3], [4, 2, 6]]);
     expect(a.sum().item()).toBe(21);

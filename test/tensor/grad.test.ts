@@ -171,6 +171,12 @@ describe("layer gradients", () => {
     gradcheck((x) => T.crossEntropy(x, probs), [p([4, 3])]);
   });
   it("mseLoss", () => gradcheck((a, b) => T.mseLoss(a, b), [p([3, 4]), p([3, 4])]));
+  it("dropout with a fixed key, both modes, and clone", () => {
+    gradcheck((x) => T.dropout(x, 0.3, { key: key(5), training: true }), [p([4, 5])]);
+    gradcheck((x) => T.dropout(x, 0.3, { key: key(5), training: true, mode: "classic" }), [p([4, 5])]);
+    gradcheck((x) => T.dropout(x, 0.3, { training: false, mode: "classic" }), [p([4, 5])]);
+    gradcheck((x) => T.clone(x).mul(x), [p([6])]);
+  });
 });
 
 describe("the checker itself", () => {
