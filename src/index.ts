@@ -16,7 +16,7 @@ export {
   Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, BatchNorm1d, BatchNorm2d, Embedding, ReLU, Tanh, Sigmoid, SELU, Softmax, Maxout,
   selu, SELU_ALPHA, SELU_LAMBDA,
   type LinearOptions, type Conv2dLayerOptions, type PoolOptions, type BatchNormOptions, type EmbeddingOptions,
-  LSTM, GRU, LSTMCell, GRUCell, type CellOptions, type RecurrentOptions, type LSTMOptions, type GRUOptions, type RecurrentOutput, type RecurrentState,
+  LSTM, GRU, LSTMCell, GRUCell, type CellOptions, type RecurrentOptions, type LSTMOptions, type GRUOptions, type RecurrentOutput, type RecurrentState, type VariationalOptions, type ZoneoutOptions,
   MultiHeadSelfAttention, type AttentionOptions,
   nllLoss, bitsPerChar,
   uniformInit, xavierUniform, xavierNormal, heUniform, heNormal, lecunNormal, initWeight, fans, type InitName,

@@ -68,7 +68,7 @@ export abstract class DropoutModule extends Module {
 }
 
 /** Options of the Bernoulli dropout modules. */
-export interface DropoutOptions extends DropoutModuleOptions {
+export interface DropoutLayerOptions extends DropoutModuleOptions {
   /**
    * "inverted" (default): kept units scale by 1/(1−p) in training, identity in evaluation.
    * "classic" (Hinton et al. 2012): no scaling in training, everything times (1−p) in evaluation.
@@ -85,7 +85,7 @@ export interface DropoutOptions extends DropoutModuleOptions {
 export class Dropout extends DropoutModule {
   readonly mode: "inverted" | "classic";
   readonly #noise: readonly (number | null)[] | undefined;
-  constructor(p = 0.5, options: DropoutOptions = {}) {
+  constructor(p = 0.5, options: DropoutLayerOptions = {}) {
     super(p, options);
     const mode = options.mode ?? "inverted";
     if (mode !== "inverted" && mode !== "classic") throw new RangeError(`Dropout: unknown mode "${String(mode)}"`);

@@ -5,7 +5,7 @@ export {
   selu, SELU_ALPHA, SELU_LAMBDA,
   type LinearOptions, type Conv2dLayerOptions, type PoolOptions, type BatchNormOptions, type EmbeddingOptions,
 } from "./layers.js";
-export { LSTM, GRU, LSTMCell, GRUCell, type CellOptions, type RecurrentOptions, type LSTMOptions, type GRUOptions, type RecurrentOutput, type RecurrentState } from "./rnn.js";
+export { LSTM, GRU, LSTMCell, GRUCell, type CellOptions, type RecurrentOptions, type LSTMOptions, type GRUOptions, type RecurrentOutput, type RecurrentState, type VariationalOptions, type ZoneoutOptions } from "./rnn.js";
 export { MultiHeadSelfAttention, type AttentionOptions } from "./attention.js";
 export { nllLoss, bitsPerChar } from "./losses.js";
 export { crossEntropy, mseLoss } from "../tensor/layers.js";

@@ -35,7 +35,7 @@ export interface RecurrentOptions extends CellOptions {
    * Variational dropout (Gal & Ghahramani 2016): one mask per sequence and layer, reused at every step, on the
    * layer's input (`input`) and on the previous hidden state before the recurrent weights (`recurrent`).
    */
-  variational?: { input?: number; recurrent?: number };
+  variational?: VariationalOptions;
   /** Recurrent dropout (Semeniuta et al. 2016): a fresh mask per step on the candidate update (LSTM g, GRU n). */
   recurrentDropout?: number;
   /** Key of the masks' stream (default: the next key of the `manualSeed` stream at construction). */
@@ -44,19 +44,35 @@ export interface RecurrentOptions extends CellOptions {
   recordMasks?: boolean;
 }
 
+/** Rates of variational dropout (Gal & Ghahramani 2016). */
+export interface VariationalOptions {
+  /** Rate of the per-sequence mask on the layer's input x_t (default 0). */
+  input?: number;
+  /** Rate of the per-sequence mask on h_{t−1} before the recurrent weights (default 0). */
+  recurrent?: number;
+}
+
+/** Zoneout probabilities (Krueger et al. 2017). */
+export interface ZoneoutOptions {
+  /** Probability that a cell-state unit keeps its previous value at a step (LSTM only; default 0). */
+  cell?: number;
+  /** Probability that a hidden-state unit keeps its previous value at a step (default 0). */
+  hidden?: number;
+}
+
 /** Options of `LSTM`. */
 export interface LSTMOptions extends RecurrentOptions {
   /**
    * Zoneout (Krueger et al. 2017): each unit keeps its previous value with probability `cell` (for c) or
    * `hidden` (for h) per step; evaluation uses the expectation z·previous + (1 − z)·new.
    */
-  zoneout?: { cell?: number; hidden?: number };
+  zoneout?: ZoneoutOptions;
 }
 
 /** Options of `GRU`. */
 export interface GRUOptions extends RecurrentOptions {
   /** Zoneout on the hidden state (Krueger et al. 2017); evaluation uses the expectation. */
-  zoneout?: { hidden?: number };
+  zoneout?: Omit<ZoneoutOptions, "cell">;
 }
 
 /** A recurrent layer's result. */
@@ -69,9 +85,11 @@ export interface RecurrentOutput {
   c?: Tensor;
 }
 
-/** Initial state: h (and c for LSTM), each [numLayers, B, H]. */
+/** Initial state of a recurrent layer. */
 export interface RecurrentState {
+  /** Hidden state of every layer, [numLayers, B, H]. */
   h: Tensor;
+  /** Cell state of every layer, [numLayers, B, H] (LSTM only). */
   c?: Tensor;
 }
 
@@ -89,10 +107,6 @@ function mix(a: Tensor, b: Tensor, m: Tensor, notM: Tensor): Tensor {
 
 function complement(m: Tensor): Tensor {
   return new Tensor(m.data.map((v) => 1 - v), m.shape);
-}
-
-function constant(v: number, shape: readonly number[]): Tensor {
-  return new Tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape);
 }
 
 /** One LSTM step from the input projection xp [B, 4H]; returns [h, c] before zoneout. */
@@ -186,11 +200,11 @@ abstract class RecurrentBase extends Module {
   /** Rate of dropout between layers. */
   dropout: number;
   /** Variational rates. */
-  variational: { input: number; recurrent: number };
+  variational: Required<VariationalOptions>;
   /** Semeniuta recurrent dropout rate. */
   recurrentDropout: number;
   /** Zoneout probabilities. */
-  zoneout: { cell: number; hidden: number };
+  zoneout: Required<ZoneoutOptions>;
   /** Whether to keep the masks of the last forward pass. */
   recordMasks: boolean;
   /**
@@ -289,7 +303,7 @@ abstract class RecurrentBase extends Module {
   private zone(pass: Key | null, l: number, t: number, i: number, prev: Tensor, next: Tensor, shape: number[]): Tensor {
     const z = i === 0 ? this.zoneout.hidden : this.zoneout.cell;
     if (z === 0) return next;
-    if (!pass) return mix(prev, next, constant(z, shape), constant(1 - z, shape));
+    if (!pass) return add(mul(prev, z), mul(next, 1 - z));
     // keepMask draws "kept" with probability 1 − p, so rate 1 − z gives d = 1 (keep previous) with probability z.
     const d = this.mask(pass, l, i === 0 ? "zoneH" : "zoneC", t, shape, 1 - z, false);
     return mix(prev, next, d, complement(d));

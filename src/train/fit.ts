@@ -14,7 +14,9 @@ import { clipGradNorm } from "../optim/optimizers.js";
 
 /** Inputs and targets: x [N, ...], y [N] of class labels or [N, ...] of regression targets. */
 export interface Dataset {
+  /** Inputs, first dimension the examples. */
   x: Tensor;
+  /** Targets: integer class labels [N] (as float values) or regression targets [N, ...]. */
   y: Tensor;
 }
 
