@@ -11,7 +11,7 @@ import { add, mul } from "../tensor/ops.js";
 import { dropout, linear } from "../tensor/layers.js";
 import { Module } from "../nn/module.js";
 import { Linear } from "../nn/layers.js";
-import { KeyStream, checkRate } from "../nn/noise.js";
+import { KeyStream, affine, checkRate } from "../nn/noise.js";
 import { SELU_ALPHA, SELU_LAMBDA } from "../nn/layers.js";
 
 /** Options shared by every dropout module. */
@@ -117,7 +117,7 @@ export class Dropout extends DropoutModule {
     const m = bernoulliTensor(key, ns, 1 - p);
     this.record(() => m);
     const scale = this.mode === "classic" ? 1 : p < 1 ? Math.fround(1 / (1 - p)) : 0;
-    const scaled = new Tensor(m.data.map((v) => v * scale), ns);
+    const scaled = new Tensor(affine(m.data, scale), ns);
     return mul(x, scaled);
   }
   protected override evalForward(x: Tensor): Tensor {
@@ -247,7 +247,7 @@ export class DropBlock2d extends DropoutModule {
     for (let i = 0; i < keep.length; i++) kept += keep[i]!;
     this.record(() => new Tensor(keep.slice(), x.shape));
     const scale = kept > 0 ? keep.length / kept : 0;
-    return mul(x, new Tensor(keep.map((v) => v * scale), x.shape));
+    return mul(x, new Tensor(affine(keep, scale), x.shape));
   }
   override extraRepr(): string {
     return `p=${this.p}, blockSize=${this.blockSize}`;

@@ -24,6 +24,9 @@ export abstract class Module {
   readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
 
+  /** The module's computation (most modules map a Tensor to a Tensor; LSTM/GRU return outputs and states). */
+  abstract forward(...args: never[]): unknown;
+
   /** Registers a parameter (made a leaf that requires grad) under `name` and returns it. */
   protected param(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;

@@ -56,6 +56,13 @@ export function keepMask(key: Key, shape: Shape, p: number, scale: number): Tens
   return new Tensor(d, shape);
 }
 
+/** a·src + b elementwise, as a new array. */
+export function affine(src: Float32Array, a: number, b = 0): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = a * src[i]! + b;
+  return out;
+}
+
 /** Throws unless p is a probability (p < 1 unless `allowOne`). */
 export function checkRate(op: string, p: number, allowOne = false): void {
   if (!(typeof p === "number" && p >= 0 && (allowOne ? p <= 1 : p < 1))) {

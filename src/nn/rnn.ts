@@ -15,7 +15,7 @@ import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
 import { checkInt } from "./layers.js";
-import { KeyStream, checkRate, keepMask } from "./noise.js";
+import { KeyStream, affine, checkRate, keepMask } from "./noise.js";
 
 /** Options of the cells. */
 export interface CellOptions {
@@ -106,7 +106,7 @@ function mix(a: Tensor, b: Tensor, m: Tensor, notM: Tensor): Tensor {
 }
 
 function complement(m: Tensor): Tensor {
-  return new Tensor(m.data.map((v) => 1 - v), m.shape);
+  return new Tensor(affine(m.data, -1, 1), m.shape);
 }
 
 /** One LSTM step from the input projection xp [B, 4H]; returns [h, c] before zoneout. */
@@ -258,7 +258,7 @@ abstract class RecurrentBase extends Module {
     const k = foldIn(foldIn(foldIn(pass, l), KIND[kind]), t);
     const m = keepMask(k, shape, p, 1);
     if (this.recordMasks) (this.lastMasks[`l${l}.${kind}`] ??= []).push(m);
-    return scaled ? new Tensor(m.data.map((v) => v / (1 - p)), shape) : m;
+    return scaled ? new Tensor(affine(m.data, 1 / (1 - p)), shape) : m;
   }
   /** Runs every layer; `step` advances one layer by one step and returns its new states. */
   protected run(x: Tensor, states: Tensor[][], step: (l: number, xp: Tensor, st: Tensor[], hIn: Tensor, update: Tensor | null) => Tensor[]): { output: Tensor; finals: Tensor[][] } {
