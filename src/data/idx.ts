@@ -20,8 +20,11 @@ export type IdxType = "uint8" | "int8" | "int16" | "int32" | "float32" | "float6
 
 /** An IDX array: its dimensions and values (uint8 files keep their bytes; other types become numbers). */
 export interface IdxArray {
+  /** Element type from the magic number. */
   type: IdxType;
+  /** Dimensions from the header, outermost first (e.g. [60000, 28, 28]). */
   shape: number[];
+  /** Values in row-major order. */
   data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 }
 
