@@ -1,6 +1,16 @@
 /**
  * The Tensor class and reverse-mode autograd. Every op that records a graph node stores its parents and one
  * backward closure, which receives the gradient of the op's output and adds into its parents' `grad`.
+ *
+ * Writing an op (inside the library):
+ *   const out = alloc(x.size);                      // storage from ./pool.js
+ *   ...fill out from x.data...
+ *   return result(out, x.shape, "myOp", [x], (g) => {
+ *     const gx = alloc(g.length);                   // d(loss)/dx from g = d(loss)/d(out)
+ *     ...fill gx...
+ *     accumulate(x, gx, true);                      // gx given away; or add into gradBuffer(x) directly
+ *   });
+ * The closure must not keep or modify g. `result` records nothing under noGrad or when no parent requires grad.
  */
 import type { Activation } from "../backend/index.js";
 import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
@@ -215,6 +225,8 @@ export class Tensor {
   permute(dims: readonly number[]): Tensor { return sh.permute(this, dims); }
   /** Per-axis `[start, end, step]` slicing with Python semantics; null keeps an axis whole. */
   slice(ranges: readonly sh.SliceRange[]): Tensor { return sh.slice(this, ranges); }
+  /** Splits into `chunks` pieces along `axis` (each ceil(n / chunks) long, the last possibly shorter). */
+  chunk(chunks: number, axis = 0): Tensor[] { return sh.chunk(this, chunks, axis); }
   /** PyTorch's gather along `axis` with an index tensor of the same rank. */
   gather(axis: number, index: Tensor): Tensor { return sh.gather(this, axis, index); }
   /** The slices at `indices` along `axis`, e.g. the rows of a minibatch. */
@@ -297,20 +309,31 @@ function topoOrder(root: Tensor): Tensor[] {
 
 function format(t: Tensor): string {
   const summarize = t.size > 1000;
-  const ints = t.data.every((v) => Number.isInteger(v));
-  const num = (v: number) =>
-    Number.isFinite(v) ? (ints ? v.toFixed(0) + "." : Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-4) ? v.toExponential(4) : v.toFixed(4)) : String(v);
-  const cells = Array.from(t.data, num);
-  const width = Math.max(0, ...cells.map((c) => c.length));
   const strides = t.shape.map((_, d) => sizeOf(t.shape.slice(d + 1)));
+  const indices = (d: number) => {
+    const n = t.shape[d]!;
+    return summarize && n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+  };
+  // Offsets of the values shown; only those are formatted (and decide the number style).
+  const shown: number[] = [];
+  const walk = (d: number, off: number): void => {
+    if (d === t.ndim) shown.push(off);
+    else for (const i of indices(d)) if (i >= 0) walk(d + 1, off + i * strides[d]!);
+  };
+  walk(0, 0);
+  const values = shown.map((o) => t.data[o]!);
+  const ints = values.every((v) => Number.isInteger(v));
+  const tiny = values.some((v) => Number.isFinite(v) && (Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-4)));
+  const num = (v: number) =>
+    !Number.isFinite(v) ? String(v) : ints ? v.toFixed(0) + "." : tiny ? v.toExponential(4) : v.toFixed(4);
+  const cells = new Map(shown.map((o, i) => [o, num(values[i]!)]));
+  const width = Math.max(0, ...[...cells.values()].map((c) => c.length));
   const pad = "tensor(".length;
   const build = (d: number, off: number): string => {
-    if (d === t.ndim) return cells[off]!.padStart(width);
-    const n = t.shape[d]!;
-    const idx = summarize && n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+    if (d === t.ndim) return cells.get(off)!.padStart(width);
     const sep = d === t.ndim - 1 ? ", " : "," + "\n".repeat(t.ndim - d - 1) + " ".repeat(pad + d + 1);
-    return "[" + idx.map((i) => (i < 0 ? "..." : build(d + 1, off + i * strides[d]!))).join(sep) + "]";
+    return "[" + indices(d).map((i) => (i < 0 ? "..." : build(d + 1, off + i * strides[d]!))).join(sep) + "]";
   };
-  const extra = [summarize ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
+  const extra = [summarize || (t.size === 0 && t.ndim > 1) ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
   return `tensor(${build(0, 0)}${extra.length ? ", " + extra.join(", ") : ""})`;
 }
