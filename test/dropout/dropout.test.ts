@@ -300,3 +300,22 @@ describe("eval mode is deterministic for every variant", () => {
     expect(zeros([1]).data[0]).toBe(0);
   });
 });
+
+describe("seeded golden masks", () => {
+  // Recorded from this implementation: they pin the key-stream layout (pass n of a module uses foldIn(key, n);
+  // the recurrent masks foldIn by layer, kind and step), so a change that would alter saved experiments fails here.
+  it("Dropout(0.5) with key 42: the first two masks over 32 units", () => {
+    const m = new Dropout(0.5, { key: key(42), recordMasks: true });
+    const bits = () => (m.forward(ones([32])), Array.from(m.lastMask!.data).join(""));
+    expect(bits()).toBe("00111010101111010111000101111101");
+    expect(bits()).toBe("01100011011111100011011010011000");
+  });
+
+  it("the recorded mask equals random.bernoulli over the pass key foldIn(key, n)", async () => {
+    const { random, foldIn } = await import("../../src/index.js");
+    const m = new Dropout(0.3, { key: key(43), recordMasks: true });
+    m.forward(ones([1000]));
+    m.forward(ones([1000]));
+    expect(m.lastMask!.data).toEqual(random.bernoulli(foldIn(key(43), 1), [1000], 0.7).data);
+  });
+});
