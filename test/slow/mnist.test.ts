@@ -1,13 +1,13 @@
 /**
  * Learning works: a 784-800-800-10 ReLU MLP with dropout 0.5 on both hidden layers reaches < 2.5% test error on
  * the full MNIST within 3 epochs (Adam 1e-3, batch 64, inputs standardized with the training set's pixel mean and
- * standard deviation). Slow (minutes): run with `npx vitest run test/slow`.
+ * standard deviation). Slow (minutes): it runs only with DROPOUT_LAB_SLOW=1 (`npm run test:slow`).
  */
 import { describe, expect, it } from "vitest";
 import { Sequential, Linear, Dropout, Adam, fit, evaluate, key } from "../../src/index.js";
 import { mnist } from "../train/mnist.js";
 
-describe("MNIST 800-800 MLP with dropout", () => {
+describe.skipIf(!process.env.DROPOUT_LAB_SLOW)("MNIST 800-800 MLP with dropout", () => {
   it("reaches < 2.5% test error within 3 epochs", async () => {
     const train = mnist("train");
     const test = mnist("test");
