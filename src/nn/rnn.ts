@@ -132,14 +132,14 @@ function gruStep(xp: Tensor, h: Tensor, hIn: Tensor, w: Weights, H: number, nMas
   return add(n, mul(z, sub(h, n)));
 }
 
-function makeWeights(m: Module & { register(name: string, t: Tensor): Tensor }, suffix: string, gates: number, inF: number, H: number, bias: boolean, key: Key): Weights {
+function makeWeights(register: (name: string, t: Tensor) => Tensor, suffix: string, gates: number, inF: number, H: number, bias: boolean, key: Key): Weights {
   const [k1, k2, k3, k4] = split(key, 4) as [Key, Key, Key, Key];
   const a = 1 / Math.sqrt(H);
   return {
-    wih: m.register(`weight_ih${suffix}`, uniformInit(k1, [gates * H, inF], a)),
-    whh: m.register(`weight_hh${suffix}`, uniformInit(k2, [gates * H, H], a)),
-    bih: bias ? m.register(`bias_ih${suffix}`, uniformInit(k3, [gates * H], a)) : null,
-    bhh: bias ? m.register(`bias_hh${suffix}`, uniformInit(k4, [gates * H], a)) : null,
+    wih: register(`weight_ih${suffix}`, uniformInit(k1, [gates * H, inF], a)),
+    whh: register(`weight_hh${suffix}`, uniformInit(k2, [gates * H, H], a)),
+    bih: bias ? register(`bias_ih${suffix}`, uniformInit(k3, [gates * H], a)) : null,
+    bhh: bias ? register(`bias_hh${suffix}`, uniformInit(k4, [gates * H], a)) : null,
   };
 }
 
@@ -149,11 +149,7 @@ abstract class CellBase extends Module {
     super();
     checkInt(this.constructor.name, "inputSize", inputSize);
     checkInt(this.constructor.name, "hiddenSize", hiddenSize);
-    this.w = makeWeights(this as never, "", gates, inputSize, hiddenSize, options.bias ?? true, options.key ?? nextKey());
-  }
-  /** @internal */
-  register(name: string, t: Tensor): Tensor {
-    return this.param(name, t);
+    this.w = makeWeights((n, t) => this.param(n, t), "", gates, inputSize, hiddenSize, options.bias ?? true, options.key ?? nextKey());
   }
   protected check(x: Tensor): void {
     if (x.ndim !== 2 || x.shape[1] !== this.inputSize) throw new Error(`${this.constructor.name}: expected input [B, ${this.inputSize}], got ${fmt(x.shape)}`);
@@ -191,7 +187,8 @@ export class GRUCell extends CellBase {
 }
 
 // Key domains of the masks within one forward pass: foldIn(foldIn(foldIn(passKey, layer), kind), step).
-const KIND = { input: 0, recurrent: 1, between: 2, update: 3, zoneC: 4, zoneH: 5 } as const;
+// Recorded under "l<layer>.<name>".
+const KIND = { input: 0, recurrent: 1, between: 2, update: 3, "zoneout.c": 4, "zoneout.h": 5 } as const;
 
 abstract class RecurrentBase extends Module {
   /** The masks' random stream: one key per training forward pass. */
@@ -223,7 +220,7 @@ abstract class RecurrentBase extends Module {
     checkInt(name, "numLayers", this.numLayers);
     const keys = split(options.key ?? nextKey(), this.numLayers);
     for (let l = 0; l < this.numLayers; l++) {
-      this.layers.push(makeWeights(this as never, `_l${l}`, gates, l === 0 ? inputSize : hiddenSize, hiddenSize, options.bias ?? true, keys[l]!));
+      this.layers.push(makeWeights((n, t) => this.param(n, t), `_l${l}`, gates, l === 0 ? inputSize : hiddenSize, hiddenSize, options.bias ?? true, keys[l]!));
     }
     this.dropout = options.dropout ?? 0;
     this.variational = { input: options.variational?.input ?? 0, recurrent: options.variational?.recurrent ?? 0 };
@@ -236,10 +233,6 @@ abstract class RecurrentBase extends Module {
     checkRate(`${name} zoneout.hidden`, this.zoneout.hidden, true);
     this.stream = new KeyStream(options.maskKey);
     this.recordMasks = options.recordMasks ?? false;
-  }
-  /** @internal */
-  register(name: string, t: Tensor): Tensor {
-    return this.param(name, t);
   }
   protected checkInput(x: Tensor): [number, number] {
     if (x.ndim !== 3 || x.shape[2] !== this.inputSize) throw new Error(`${this.constructor.name}: expected input [T, B, ${this.inputSize}], got ${fmt(x.shape)}`);
@@ -305,7 +298,7 @@ abstract class RecurrentBase extends Module {
     if (z === 0) return next;
     if (!pass) return add(mul(prev, z), mul(next, 1 - z));
     // keepMask draws "kept" with probability 1 − p, so rate 1 − z gives d = 1 (keep previous) with probability z.
-    const d = this.mask(pass, l, i === 0 ? "zoneH" : "zoneC", t, shape, 1 - z, false);
+    const d = this.mask(pass, l, i === 0 ? "zoneout.h" : "zoneout.c", t, shape, 1 - z, false);
     return mix(prev, next, d, complement(d));
   }
   override extraRepr(): string {

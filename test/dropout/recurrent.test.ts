@@ -79,9 +79,9 @@ describe("zoneout", () => {
       for (const mk of masks) for (const v of mk.data) ones += v;
       return ones / (b * h * t);
     };
-    within4Sigma(count("l0.zoneC"), 0.5, b * h * t);
-    within4Sigma(count("l0.zoneH"), 0.15, b * h * t);
-    expect(m.lastMasks["l0.zoneC"]![0]!.data).not.toEqual(m.lastMasks["l0.zoneC"]![1]!.data);
+    within4Sigma(count("l0.zoneout.c"), 0.5, b * h * t);
+    within4Sigma(count("l0.zoneout.h"), 0.15, b * h * t);
+    expect(m.lastMasks["l0.zoneout.c"]![0]!.data).not.toEqual(m.lastMasks["l0.zoneout.c"]![1]!.data);
   });
 });
 
