@@ -60,6 +60,7 @@ export function stepSchedule({ from, factor, every }: StepScheduleOptions): Sche
 
 /** A training callback that sets values at the start of each epoch. */
 export interface EpochHook {
+  /** Called by `fit` before epoch `epoch` (from 0). */
   onEpochBegin(epoch: number): void;
 }
 
@@ -101,6 +102,7 @@ export function applyMaxNorm(weights: Tensor[], c: number): void {
 
 /** A training callback run after every optimizer step. */
 export interface BatchHook {
+  /** Called by `fit` after every optimizer step. */
   onBatchEnd(): void;
 }
 

@@ -8,6 +8,7 @@ import { fmt } from "../tensor/shape.js";
 
 /** A module whose forward maps one tensor to one tensor (what `Sequential`, `fit` and `mcPredict` accept). */
 export interface TensorModule extends Module {
+  /** Maps the input batch to the output batch. */
   forward(x: Tensor): Tensor;
 }
 

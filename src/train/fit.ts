@@ -141,7 +141,12 @@ function correct(out: Tensor, y: Tensor): number | null {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-/** Trains `model` on `data`; resolves with the History (also when aborted through `signal`). */
+/**
+ * Trains `model` on `data` in minibatches and resolves with the History, also when aborted through `signal`
+ * (checked after every batch; the event loop runs between batches so an abort from a timer or a kernel interrupt
+ * is seen). The model is in training mode for the batches, in evaluation mode for validation, and left in
+ * training mode. Throws if a batch's loss is NaN or infinite, naming the epoch and batch.
+ */
 export async function fit(model: TensorModule, data: Dataset, options: FitOptions): Promise<History> {
   const { epochs, batchSize = 32, optimizer, loss = "crossEntropy", validation, signal, shuffle = true } = options;
   const N = checkData("fit", data, "data");
