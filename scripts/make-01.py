@@ -160,7 +160,7 @@ dropped.train();
 noGrad(() => dropped.forward(new Tensor(testSet.x.data.slice(0, 32 * D), [32, D])));
 dropped.eval();
 for (const [i, layer] of dropLayers.entries()) {
-  display(plot.maskHeatmap(layer.lastMask!, { title: `dropout layer ${i + 1} (p = ${layer.p}): 32 examples × ${H} units` }));
+  display(plot.maskHeatmap(layer.lastMask!, { title: `dropout layer ${i + 1} (p = ${layer.p}): 32 examples × ${H} units`, maxWidth: 640, maxHeight: 160 }));
 }
 const keptFraction = dropLayers.map((l) => l.lastMask!.data.reduce((a, v) => a + v, 0) / l.lastMask!.size);
 console.log(`kept fraction per layer: ${keptFraction.map((f) => f.toFixed(4)).join(", ")} (expected 0.5)`);
@@ -229,7 +229,8 @@ plot.resultsTable(expectation.map((r) => ({ "masks averaged k": r.k, "inverted: 
 ''')
 
 md(r"""
-The twin matches to float rounding, and the deviation of the k-mask average shrinks like 1/√k in both modes
+The twin agrees to the last bit here (dividing by 1 − 0.5 is exact in floating point; other rates would
+differ by float rounding), and the deviation of the k-mask average shrinks like 1/√k in both modes
 (×10 more masks, about ×3.2 smaller): both rules give the test-time network the training network's
 expected activations.
 
@@ -238,7 +239,9 @@ expected activations.
 A net with n droppable units is a family of 2ⁿ "thinned" networks sharing weights; dropout trains a random
 one at each step. The principled prediction averages them all. `mcPredict` samples k thinned networks and
 averages their softmax outputs; weight scaling (test mode) is a one-pass approximation. Srivastava et al.
-(Fig. 11) found the MC average needs about k ≈ 50 samples to match weight scaling on MNIST.
+(Fig. 11) found the MC average needs about k ≈ 50 samples to match weight scaling on MNIST. Below, the
+error of the MC average for growing k (the passes for k reuse the keys of the passes for smaller k) against
+the single weight-scaled pass.
 """)
 
 code(r'''
