@@ -321,7 +321,7 @@ plot.resultsTable([
   { experiment: "train error, no dropout → dropout (20 % labels flipped)", ours: `${curves.plain.train.toFixed(1)} % → ${curves.dropout.train.toFixed(1)} %`, paper: "", note: "memorisation" },
   { experiment: "classic twin vs inverted, max |Δ logit| (test mode)", ours: evalDiff.toExponential(1), paper: "identical in exact arithmetic", note: "" },
   { experiment: "MC samples k to match weight scaling (±0.5 pt)", ours: kMatch === null ? `> ${cfg.mcMax}` : String(kMatch), paper: "approx. 50 (Fig. 11)", note: "approx." },
-  { experiment: "weight scaling vs MC (k = max) test error", ours: `${wsError.toFixed(2)} % vs ${mcErrors.at(-1)!.toFixed(2)} %`, paper: "about equal (Fig. 11)", note: "approx." },
+  { experiment: `weight scaling vs MC (k = ${ks.at(-1)}) test error, first ${cfg.nMC} test inputs`, ours: `${wsError.toFixed(2)} % vs ${mcErrors.at(-1)!.toFixed(2)} %`, paper: "about equal (Fig. 11)", note: "approx." },
   { experiment: "best hidden rate p in sweep", ours: `p = ${best.p} (${best.test.toFixed(2)} %)`, paper: "flat for p 0.2–0.6 (Fig. 9a)", note: "approx." },
   { experiment: "test error spread for p 0.2–0.5", ours: `${Math.min(...flat).toFixed(2)}–${Math.max(...flat).toFixed(2)} %`, paper: "flat (Fig. 9a)", note: "approx." },
   { experiment: "input 0.2 + hidden 0.5 test error", ours: `${perLayer[3]!.test.toFixed(2)} %`, paper: "paper's MNIST setting", note: "" },
@@ -338,7 +338,9 @@ The outputs committed with this notebook come from a run of the **smoke** budget
 `dropout-lab run notebooks/01-what-is-dropout.ipynb` (the headless runner, over the kernel's sockets);
 the timing cell above gives its wall time. The **full** budget
 (`-p budget=full`: 1000 training examples, 100 epochs, 10 000 test inputs, MC on all 10 000 with up to 200 samples) does about
-12× the smoke budget's training work (estimated from the sizes, not yet measured).
+12× the smoke budget's training work and about 40× its MC work: an estimate (from the sizes, not yet measured) of 10–20
+minutes on this 2-core machine, against 67–102 s of computation for the smoke budget measured here while the
+machine was heavily loaded (87–132 s end to end through the runner, kernel start included).
 """)
 
 nb = {"nbformat": 4, "nbformat_minor": 5,
