@@ -29,7 +29,12 @@ export interface ErrorInfo {
 }
 
 export type ExecuteOutcome =
-  | { status: "ok"; result?: { data: MimeBundle; metadata: Record<string, unknown> } }
+  | {
+      status: "ok";
+      result?: { data: MimeBundle; metadata: Record<string, unknown> };
+      /** execute_reply payloads the cell asked for, e.g. `help(x)` → `{ source: "page", data, start: 0 }`. */
+      payload?: unknown[];
+    }
   | ({ status: "error" } & ErrorInfo)
   | { status: "aborted" };
 

@@ -123,15 +123,21 @@ export function injectParameters(nb: Notebook, params: Record<string, unknown>):
   const names = Object.keys(params);
   nb.cells = nb.cells.filter((c) => !(c.metadata as { tags?: string[] }).tags?.includes("injected-parameters"));
   if (names.length === 0) return;
-  const source = names.map((k) => `const ${k} = ${JSON.stringify(params[k])};\n`).join("");
+  const at = nb.cells.findIndex((c) => (c.metadata as { tags?: string[] }).tags?.includes("parameters"));
+  const declared = at < 0 ? "" : joinSource(nb.cells[at]!.source);
+  // A `let`/`var` parameter is assigned (so its declared type checks the new value); anything else is
+  // declared anew with `const`, which the kernel's REPL semantics allow.
+  const line = (k: string): string => {
+    const assign = new RegExp(`\\b(let|var)\\s+${k.replace(/\$/g, "\\$")}\\b`).test(declared);
+    return `${assign ? "" : "const "}${k} = ${JSON.stringify(params[k])};\n`;
+  };
   const cell: CodeCell = {
     cell_type: "code",
     metadata: { tags: ["injected-parameters"] },
-    source: splitLines(source),
+    source: names.map(line),
     execution_count: null,
     outputs: [],
   };
-  const at = nb.cells.findIndex((c) => (c.metadata as { tags?: string[] }).tags?.includes("parameters"));
   nb.cells.splice(at + 1, 0, cell);
 }
 

@@ -1,16 +1,183 @@
 /**
  * The hot kernels behind the tensor library. Every function works on plain row-major, contiguous
- * Float32Arrays and is synchronous. This file holds the contract and the scalar JavaScript reference;
- * the WebAssembly SIMD kernels and the worker pool implement the same functions bit for bit where
- * stated, and identically for any worker count.
+ * Float32Arrays and is synchronous. Three backends implement them: "relaxed" (WebAssembly SIMD128 with
+ * relaxed-SIMD fused multiply-add), "simd" (SIMD128, multiply then add) and "js" (the scalar reference in
+ * ./reference.ts). The best one available is chosen on first use; `DROPOUT_LAB_BACKEND=js|simd|relaxed`
+ * forces one (an error if it is unavailable) and `useBackend` switches at run time.
+ *
+ * The WebAssembly backends run on one shared WebAssembly.Memory: operands outside it are copied into a
+ * reused scratch region and results copied back; arrays from `allocate` live in it and are used in place
+ * (no copies). Large calls are split over a worker pool (`os.availableParallelism()` threads, or
+ * `DROPOUT_LAB_THREADS`; 1 = no workers) by whole output tiles, so results do not depend on the thread
+ * count. Matmul and linear results differ from the reference only by summation order (and FMA rounding
+ * under "relaxed"); every other kernel matches the reference bit for bit.
  */
-import { streamWords, wordToUniform } from "../random/philox.js";
+import { availableParallelism } from "node:os";
+import * as ref from "./reference.js";
+import { Runtime, availableModules, type WasmBackend, type WasmModule } from "./runtime.js";
+
+export type { Activation, BinaryOp } from "./reference.js";
+import type { Activation, BinaryOp } from "./reference.js";
 
 export type BackendName = "js" | "simd" | "relaxed";
 
+let runtime: Runtime | null = null;
+let current: BackendName | null = null;
+let modules: Map<WasmBackend, WasmModule> | null = null;
+
+function loadModules(): Map<WasmBackend, WasmModule> {
+  return (modules ??= availableModules());
+}
+
+function envThreads(): number {
+  const v = process.env["DROPOUT_LAB_THREADS"];
+  if (v === undefined || v === "") return availableParallelism();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`DROPOUT_LAB_THREADS must be a positive integer, got "${v}"`);
+  return n;
+}
+
+/** Backends usable in this process, best first. */
+export function availableBackends(): BackendName[] {
+  return [...loadModules().keys(), "js"];
+}
+
+/**
+ * Switches to backend `name` (throws if unavailable). A WebAssembly backend gets a fresh memory and pool of
+ * `threads` threads (default: DROPOUT_LAB_THREADS or the machine's parallelism); arrays from an earlier
+ * `allocate` stay valid but are then copied like any other array.
+ */
+export function useBackend(name: BackendName, threads = envThreads()): void {
+  if (name !== "js" && name !== "simd" && name !== "relaxed") {
+    throw new Error(`unknown backend "${String(name)}" (expected js, simd or relaxed)`);
+  }
+  const module = name === "js" ? null : loadModules().get(name);
+  if (module === undefined) {
+    throw new Error(
+      `backend "${name}" is unavailable here (available: ${availableBackends().join(", ")}); ` +
+        (buildMissing() ? "run `npm run build:wasm`" : "this runtime cannot compile it"),
+    );
+  }
+  runtime?.shutdown();
+  runtime = module ? new Runtime(name as WasmBackend, module, threads) : null;
+  current = name;
+}
+
+function buildMissing(): boolean {
+  return loadModules().size === 0;
+}
+
+function rt(): Runtime | null {
+  if (current === null) {
+    const forced = process.env["DROPOUT_LAB_BACKEND"];
+    if (forced !== undefined && forced !== "") useBackend(forced as BackendName);
+    else useBackend(availableBackends()[0]!);
+  }
+  return runtime;
+}
+
 /** The backend in use. */
 export function backendName(): BackendName {
-  return "js";
+  rt();
+  return current!;
+}
+
+/** Threads the current backend splits large calls over (1 for "js"). */
+export function threadCount(): number {
+  return rt()?.threads() ?? 1;
+}
+
+/** Resizes the worker pool: n threads in all, the calling thread included (1 = no workers). */
+export function setThreads(n: number): void {
+  const r = rt();
+  if (r) r.setThreads(n);
+  else if (!Number.isInteger(n) || n < 1) throw new RangeError(`thread count must be a positive integer, got ${n}`);
+}
+
+/** Stops the worker pool's threads (they never keep the process alive; this just ends them now). */
+export function shutdown(): void {
+  runtime?.shutdown();
+}
+
+/**
+ * A zero-filled Float32Array of n elements whose storage is the backend's memory, so kernels use it in
+ * place without copies (a plain Float32Array under "js"). Its block returns to the heap when this array
+ * object is garbage-collected, or at `release`: keep this object alive as long as any view of it
+ * (subarray, another typed array over the same bytes) is in use.
+ */
+export function allocate(n: number): Float32Array {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`allocate: length must be a non-negative integer, got ${n}`);
+  const r = rt();
+  return r ? r.allocate(n) : new Float32Array(n);
+}
+
+/**
+ * Returns an array from `allocate` to the heap immediately (finalizers only run when the event loop turns,
+ * so a long synchronous loop that allocates should release what it no longer needs). The array and every
+ * view of it must not be used afterwards. Throws for any other array (under "js" it is a no-op).
+ */
+export function release(a: Float32Array): void {
+  const r = rt();
+  if (r && !r.free(a)) throw new Error("release: the array was not returned by allocate (or was released already)");
+}
+
+/** Whether `a` lives in the backend's memory (kernels then read and write it in place). */
+export function isResident(a: Float32Array): boolean {
+  return rt()?.resident(a) ?? false;
+}
+
+function check(a: Float32Array | null, n: number, what: string, fn: string): void {
+  if (a !== null && a.length < n) throw new RangeError(`${fn}: ${what} has ${a.length} elements, needs ${n}`);
+}
+
+function dims(fn: string, ...d: number[]): void {
+  for (const v of d) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${fn}: dimensions must be non-negative integers, got ${d.join(", ")}`);
+  }
+}
+
+// Below these sizes a call runs on the calling thread: waking a worker costs more than it saves.
+const PARALLEL_MACS = 1 << 20;
+const PARALLEL_ELEMENTS = 1 << 18;
+const PARALLEL_DROPOUT = 1 << 14;
+
+const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
+
+function gemm(
+  r: Runtime,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  accumulate: boolean,
+  bias: Float32Array | null,
+  act: Activation,
+): void {
+  const threads = m * n * k >= PARALLEL_MACS ? r.threads() : 1;
+  const work = r.kernels.gemmWorkspaceBytes();
+  // With threads, A is packed once here for all of them, and they claim chunks through a counter.
+  const packedBytes = threads > 1 ? r.kernels.gemmPackedABytes(m, k) : 0;
+  const sync = threads > 1 ? Math.ceil(packedBytes / 64) * 64 + 64 : 0;
+  r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + work * threads + sync);
+  const pa = r.place(a, m * k);
+  const pb = r.place(b, k * n);
+  const pc = r.place(c, m * n, accumulate);
+  const pbias = bias ? r.place(bias, n) : 0;
+  const pw = r.reserve(work * threads);
+  let packed = 0;
+  let counter = 0;
+  if (threads > 1) {
+    packed = r.reserve(packedBytes);
+    counter = r.reserve(4);
+    r.f32[counter >> 2] = 0;
+    r.kernels.gemmPackA(pa, m, k, +transA, packed);
+  }
+  r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], pw, packed, counter], threads);
+  r.back(c, pc, m * n);
 }
 
 /**
@@ -28,20 +195,14 @@ export function matmul(
   transB = false,
   accumulate = false,
 ): void {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) {
-        const av = transA ? a[p * m + i]! : a[i * k + p]!;
-        const bv = transB ? b[j * k + p]! : b[p * n + j]!;
-        s += av * bv;
-      }
-      c[i * n + j] = accumulate ? c[i * n + j]! + s : s;
-    }
-  }
+  dims("matmul", m, n, k);
+  check(a, m * k, "a", "matmul");
+  check(b, k * n, "b", "matmul");
+  check(c, m * n, "c", "matmul");
+  const r = rt();
+  if (!r || k === 0 || m * n === 0) ref.matmul(a, b, c, m, n, k, transA, transB, accumulate);
+  else gemm(r, a, b, c, m, n, k, transA, transB, accumulate, null, "none");
 }
-
-export type Activation = "none" | "relu" | "tanh" | "sigmoid";
 
 /**
  * Fused dense layer: out[batch×outF] = act(x[batch×inF] · wᵀ + bias), w stored [outF×inF] as in PyTorch.
@@ -57,22 +218,22 @@ export function linear(
   outF: number,
   activation: Activation = "none",
 ): void {
-  matmul(x, w, out, batch, outF, inF, false, true);
-  for (let i = 0; i < batch; i++) {
-    for (let j = 0; j < outF; j++) {
-      let v = out[i * outF + j]! + (bias ? bias[j]! : 0);
-      if (activation === "relu") v = v > 0 ? v : 0;
-      else if (activation === "tanh") v = Math.tanh(v);
-      else if (activation === "sigmoid") v = 1 / (1 + Math.exp(-v));
-      out[i * outF + j] = v;
-    }
-  }
+  dims("linear", batch, inF, outF);
+  check(x, batch * inF, "x", "linear");
+  check(w, outF * inF, "w", "linear");
+  check(bias, outF, "bias", "linear");
+  check(out, batch * outF, "out", "linear");
+  if (!(activation in ACT_CODE)) throw new Error(`linear: unknown activation "${activation}"`);
+  const r = rt();
+  if (!r || inF === 0 || batch * outF === 0) ref.linear(x, w, bias, out, batch, inF, outF, activation);
+  else gemm(r, x, w, out, batch, outF, inF, false, true, false, bias, activation);
 }
 
 /**
  * Fused dropout mask generation and application. Unit j keeps when uniform(stream word offset + j of key
- * (k0, k1)) < keepProb; then mask[j] = scale and out[j] = x[j] * scale, else both are 0.
- * Bit-identical across backends and worker counts.
+ * (k0, k1)) < keepProb; then mask[j] = scale and out[j] = x[j] * scale, else both are 0 (x[j] · 0).
+ * Bit-identical across backends and worker counts: mask[j] = float32(scale), out[j] = float32(x[j] · scale)
+ * with the product in double precision; the stream is src/random/philox.ts's.
  */
 export function dropout(
   k0: number,
@@ -85,14 +246,118 @@ export function dropout(
   mask: Float32Array,
 ): void {
   const n = x.length;
-  const words = new Uint32Array(n);
-  streamWords(k0, k1, offset, words);
-  const keep = Math.fround(keepProb);
-  for (let j = 0; j < n; j++) {
-    const m = wordToUniform(words[j]!) < keep ? scale : 0;
-    mask[j] = m;
-    out[j] = x[j]! * m;
+  check(out, n, "out", "dropout");
+  check(mask, n, "mask", "dropout");
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`dropout: offset must be a non-negative safe integer, got ${offset}`);
+  const r = rt();
+  if (!r || n === 0) {
+    ref.dropout(k0, k1, offset, keepProb, scale, x, out, mask);
+    return;
   }
+  r.scratch(r.need(x, n) + r.need(out, n) + r.need(mask, n));
+  const px = r.place(x, n);
+  const po = r.place(out, n, false);
+  const pm = r.place(mask, n, false);
+  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, n], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.back(out, po, n);
+  r.back(mask, pm, n);
+}
+
+/**
+ * Runs an elementwise kernel: in place when every array is resident, else by the reference (copying in
+ * and out of the memory would cost as much as the JavaScript loop). `arrays` are inputs then outputs.
+ */
+function elementwise(
+  r: Runtime | null,
+  inputs: Float32Array[],
+  outputs: Float32Array[],
+  op: "relu" | "reluBackward" | "binary" | "binaryRow" | "sumRows" | "axpy" | "sgdMomentum",
+  leading: number[],
+  trailing: number[],
+  size: number,
+): boolean {
+  if (!r || size === 0) return false;
+  for (const a of inputs) if (!r.resident(a)) return false;
+  for (const a of outputs) if (!r.resident(a)) return false;
+  const ptrs = [...inputs, ...outputs].map((a) => a.byteOffset);
+  r.run(op, [...leading, ...ptrs, ...trailing], size >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  return true;
+}
+
+/** out = x > 0 ? x : 0 (NaN gives 0). */
+export function relu(x: Float32Array, out: Float32Array): void {
+  check(out, x.length, "out", "relu");
+  if (!elementwise(rt(), [x], [out], "relu", [], [x.length], x.length)) ref.relu(x, out);
+}
+
+/** dx = y > 0 ? dy : 0, with y the relu input or output. */
+export function reluBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void {
+  check(y, dy.length, "y", "reluBackward");
+  check(dx, dy.length, "dx", "reluBackward");
+  if (!elementwise(rt(), [dy, y], [dx], "reluBackward", [], [dy.length], dy.length)) ref.reluBackward(dy, y, dx);
+}
+
+const OP_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2 };
+
+/** out = a (op) b elementwise in float32; op is "add", "sub" or "mul". */
+export function binary(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
+  if (!(op in OP_CODE)) throw new Error(`binary: unknown op "${op}"`);
+  check(b, a.length, "b", "binary");
+  check(out, a.length, "out", "binary");
+  if (!elementwise(rt(), [a, b], [out], "binary", [OP_CODE[op]], [a.length], a.length)) ref.binary(op, a, b, out);
+}
+
+/** out[i, j] = x[i, j] (op) row[j] for x of rows×cols (bias add, per-feature scaling). */
+export function binaryRow(
+  op: BinaryOp,
+  x: Float32Array,
+  row: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+): void {
+  if (!(op in OP_CODE)) throw new Error(`binaryRow: unknown op "${op}"`);
+  dims("binaryRow", rows, cols);
+  check(x, rows * cols, "x", "binaryRow");
+  check(row, cols, "row", "binaryRow");
+  check(out, rows * cols, "out", "binaryRow");
+  if (!elementwise(rt(), [x, row], [out], "binaryRow", [OP_CODE[op]], [rows, cols], rows * cols)) {
+    ref.binaryRow(op, x, row, out, rows, cols);
+  }
+}
+
+/** out[j] = (accumulate ? out[j] : 0) + Σ_i x[i, j] in float32, rows in ascending order (bias gradients). */
+export function sumRows(x: Float32Array, out: Float32Array, rows: number, cols: number, accumulate = false): void {
+  dims("sumRows", rows, cols);
+  check(x, rows * cols, "x", "sumRows");
+  check(out, cols, "out", "sumRows");
+  if (!elementwise(rt(), [x], [out], "sumRows", [], [rows, cols, +accumulate], rows * cols)) {
+    ref.sumRows(x, out, rows, cols, accumulate);
+  }
+}
+
+/** y += alpha · x in float32. */
+export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
+  check(y, x.length, "y", "axpy");
+  if (!elementwise(rt(), [x], [y], "axpy", [alpha], [x.length], x.length)) ref.axpy(alpha, x, y);
+}
+
+/** SGD with momentum as PyTorch does it (dampening 0): v = momentum · v + g; w -= lr · v, in float32. */
+export function sgdMomentum(w: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void {
+  check(g, w.length, "g", "sgdMomentum");
+  check(v, w.length, "v", "sgdMomentum");
+  if (!elementwise(rt(), [w, g, v], [], "sgdMomentum", [], [lr, momentum, w.length], w.length)) {
+    ref.sgdMomentum(w, g, v, lr, momentum);
+  }
+}
+
+function convDims(fn: string, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number): [number, number] {
+  dims(fn, c, h, w, kh, kw, pad);
+  if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`${fn}: stride must be a positive integer, got ${stride}`);
+  const oh = Math.floor((h + 2 * pad - kh) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
+  if (kh < 1 || kw < 1 || oh < 1 || ow < 1) throw new RangeError(`${fn}: kernel ${kh}×${kw} does not fit ${h}×${w} with padding ${pad}`);
+  return [oh, ow];
 }
 
 /**
@@ -109,23 +374,21 @@ export function im2col(
   stride: number,
   pad: number,
 ): void {
-  const oh = Math.floor((h + 2 * pad - kh) / stride) + 1;
-  const ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
-  let row = 0;
-  for (let ci = 0; ci < c; ci++) {
-    for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, row++) {
-        for (let oi = 0; oi < oh; oi++) {
-          const ii = oi * stride - pad + ki;
-          for (let oj = 0; oj < ow; oj++) {
-            const jj = oj * stride - pad + kj;
-            cols[row * oh * ow + oi * ow + oj] =
-              ii >= 0 && ii < h && jj >= 0 && jj < w ? x[ci * h * w + ii * w + jj]! : 0;
-          }
-        }
-      }
-    }
+  const [oh, ow] = convDims("im2col", c, h, w, kh, kw, stride, pad);
+  const nx = c * h * w;
+  const nc = c * kh * kw * oh * ow;
+  check(x, nx, "x", "im2col");
+  check(cols, nc, "cols", "im2col");
+  const r = rt();
+  if (!r || nc === 0) {
+    ref.im2col(x, cols, c, h, w, kh, kw, stride, pad);
+    return;
   }
+  r.scratch(r.need(x, nx) + r.need(cols, nc));
+  const px = r.place(x, nx);
+  const pc = r.place(cols, nc, false);
+  r.run("im2col", [px, pc, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.back(cols, pc, nc);
 }
 
 /** col2im for one image: the adjoint of im2col; adds cols back into dx[c×h×w] (dx is not cleared). */
@@ -140,21 +403,95 @@ export function col2im(
   stride: number,
   pad: number,
 ): void {
-  const oh = Math.floor((h + 2 * pad - kh) / stride) + 1;
-  const ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
-  let row = 0;
-  for (let ci = 0; ci < c; ci++) {
-    for (let ki = 0; ki < kh; ki++) {
-      for (let kj = 0; kj < kw; kj++, row++) {
-        for (let oi = 0; oi < oh; oi++) {
-          const ii = oi * stride - pad + ki;
-          if (ii < 0 || ii >= h) continue;
-          for (let oj = 0; oj < ow; oj++) {
-            const jj = oj * stride - pad + kj;
-            if (jj >= 0 && jj < w) dx[ci * h * w + ii * w + jj] += cols[row * oh * ow + oi * ow + oj]!;
-          }
-        }
-      }
-    }
+  const [oh, ow] = convDims("col2im", c, h, w, kh, kw, stride, pad);
+  const nx = c * h * w;
+  const nc = c * kh * kw * oh * ow;
+  check(cols, nc, "cols", "col2im");
+  check(dx, nx, "dx", "col2im");
+  const r = rt();
+  if (!r || nc === 0) {
+    ref.col2im(cols, dx, c, h, w, kh, kw, stride, pad);
+    return;
   }
+  r.scratch(r.need(cols, nc) + r.need(dx, nx));
+  const pc = r.place(cols, nc);
+  const px = r.place(dx, nx);
+  r.run("col2im", [pc, px, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.back(dx, px, nx);
+}
+
+function lstmDims(fn: string, batch: number, hidden: number, arrays: [Float32Array, number, string][]): void {
+  dims(fn, batch, hidden);
+  for (const [a, n, what] of arrays) check(a, n, what, fn);
+}
+
+/**
+ * Fused LSTM cell, PyTorch gate order (i, f, g, o): gates[batch×4H] holds each row's pre-activations
+ * (i block, then f, g, o). Writes act = (σ(i), σ(f), tanh(g), σ(o)) (may alias gates), c = f·cPrev + i·g
+ * and h = o·tanh(c). Every step is a float32 operation with the float32 exp of ./reference.ts (`expf`),
+ * bit-identical across backends and thread counts.
+ */
+export function lstmForward(
+  gates: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  h: Float32Array,
+  act: Float32Array,
+  batch: number,
+  hidden: number,
+): void {
+  const n = batch * hidden;
+  lstmDims("lstmForward", batch, hidden, [[gates, 4 * n, "gates"], [cPrev, n, "cPrev"], [c, n, "c"], [h, n, "h"], [act, 4 * n, "act"]]);
+  const r = rt();
+  if (!r || n === 0 || hidden % 4 !== 0) {
+    ref.lstmForward(gates, cPrev, c, h, act, batch, hidden);
+    return;
+  }
+  r.scratch(r.need(gates, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(h, n) + (act === gates ? 0 : r.need(act, 4 * n)));
+  const pg = r.place(gates, 4 * n);
+  const pp = r.place(cPrev, n);
+  const pc = r.place(c, n, false);
+  const ph = r.place(h, n, false);
+  const pa = act === gates ? pg : r.place(act, 4 * n, false);
+  r.run("lstmForward", [pg, pp, pc, ph, pa, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.back(c, pc, n);
+  r.back(h, ph, n);
+  r.back(act, pa, 4 * n);
+}
+
+/**
+ * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradient reaching c from the next step),
+ * writes dGates (pre-activation gradients; may alias act) and dcPrev (may alias dc), in float32 steps,
+ * bit-identical across backends and thread counts.
+ */
+export function lstmBackward(
+  act: Float32Array,
+  cPrev: Float32Array,
+  c: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  dGates: Float32Array,
+  dcPrev: Float32Array,
+  batch: number,
+  hidden: number,
+): void {
+  const n = batch * hidden;
+  lstmDims("lstmBackward", batch, hidden, [[act, 4 * n, "act"], [cPrev, n, "cPrev"], [c, n, "c"], [dh, n, "dh"], [dc, n, "dc"], [dGates, 4 * n, "dGates"], [dcPrev, n, "dcPrev"]]);
+  const r = rt();
+  if (!r || n === 0 || hidden % 4 !== 0) {
+    ref.lstmBackward(act, cPrev, c, dh, dc, dGates, dcPrev, batch, hidden);
+    return;
+  }
+  const sameG = dGates === act, sameC = dcPrev === dc;
+  r.scratch(r.need(act, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(dh, n) + r.need(dc, n) + (sameG ? 0 : r.need(dGates, 4 * n)) + (sameC ? 0 : r.need(dcPrev, n)));
+  const pa = r.place(act, 4 * n);
+  const pp = r.place(cPrev, n);
+  const pc = r.place(c, n);
+  const ph = r.place(dh, n);
+  const pd = r.place(dc, n);
+  const pg = sameG ? pa : r.place(dGates, 4 * n, false);
+  const pcp = sameC ? pd : r.place(dcPrev, n, false);
+  r.run("lstmBackward", [pa, pp, pc, ph, pd, pg, pcp, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.back(dGates, pg, 4 * n);
+  r.back(dcPrev, pcp, n);
 }

@@ -32,6 +32,7 @@ function make(shape: Shape, op: string): Tensor {
 
 /** Uniform float32 values in [low, high): element j is low + (high − low)·u(word j). */
 export function uniform(key: Key, shape: Shape, options?: UniformOptions): Tensor;
+/** Uniform float32 values in [low, high): element j is low + (high − low)·u(word j). Without a key: the default stream's `nextKey()`. */
 export function uniform(shape: Shape, options?: UniformOptions): Tensor;
 export function uniform(...args: [Key, Shape, UniformOptions?] | [Shape, UniformOptions?]): Tensor {
   const [k, [shape, { low = 0, high = 1 } = {}]] = keyed<[Shape, UniformOptions?]>(args);
@@ -45,6 +46,7 @@ export function uniform(...args: [Key, Shape, UniformOptions?] | [Shape, Uniform
 
 /** Normal values (Box–Muller over word pairs; see `fillNormal`). */
 export function normal(key: Key, shape: Shape, options?: NormalOptions): Tensor;
+/** Normal values (Box–Muller over word pairs; see `fillNormal`). Without a key: the default stream's `nextKey()`. */
 export function normal(shape: Shape, options?: NormalOptions): Tensor;
 export function normal(...args: [Key, Shape, NormalOptions?] | [Shape, NormalOptions?]): Tensor {
   const [k, [shape, { mean = 0, std = 1 } = {}]] = keyed<[Shape, NormalOptions?]>(args);
@@ -56,6 +58,7 @@ export function normal(...args: [Key, Shape, NormalOptions?] | [Shape, NormalOpt
 
 /** 1 with probability p, else 0: element j is 1 when u(word j) < fround(p), the backend's dropout keep rule. */
 export function bernoulli(key: Key, shape: Shape, p: number): Tensor;
+/** 1 with probability p, else 0: element j is 1 when u(word j) < fround(p), the backend's dropout keep rule. Without a key: the default stream's `nextKey()`. */
 export function bernoulli(shape: Shape, p: number): Tensor;
 export function bernoulli(...args: [Key, Shape, number] | [Shape, number]): Tensor {
   const [k, [shape, p]] = keyed<[Shape, number]>(args);
@@ -67,6 +70,7 @@ export function bernoulli(...args: [Key, Shape, number] | [Shape, number]): Tens
 
 /** Integers in [low, high) as float32 values (|low|, |high| ≤ 2^24 so they are exact). */
 export function randint(key: Key, shape: Shape, low: number, high: number): Tensor;
+/** Integers in [low, high) as float32 values (|low|, |high| ≤ 2^24 so they are exact). Without a key: the default stream's `nextKey()`. */
 export function randint(shape: Shape, low: number, high: number): Tensor;
 export function randint(...args: [Key, Shape, number, number] | [Shape, number, number]): Tensor {
   const [k, [shape, low, high]] = keyed<[Shape, number, number]>(args);
@@ -79,6 +83,7 @@ export function randint(...args: [Key, Shape, number, number] | [Shape, number, 
 
 /** A uniformly random permutation of 0..n−1 (Fisher–Yates over the key's stream). */
 export function permutation(key: Key, n: number): Int32Array;
+/** A uniformly random permutation of 0..n−1 (Fisher–Yates over the key's stream). Without a key: the default stream's `nextKey()`. */
 export function permutation(n: number): Int32Array;
 export function permutation(...args: [Key, number] | [number]): Int32Array {
   const [k, [n]] = keyed<[number]>(args);

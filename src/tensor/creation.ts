@@ -105,6 +105,7 @@ export function eye(n: number, m = n): Tensor {
 
 /** Uniform values in [0, 1) from `key` (or the default stream): `rand(key, [2, 3])`, `rand([2, 3])`. */
 export function rand(key: Key, shape: Shape, options?: TensorOptions): Tensor;
+/** Uniform values in [0, 1) from `key` (or the default stream): `rand(key, [2, 3])`, `rand([2, 3])`. Without a key: the default stream's `nextKey()`. */
 export function rand(shape: Shape, options?: TensorOptions): Tensor;
 export function rand(...args: [Key, Shape, TensorOptions?] | [Shape, TensorOptions?]): Tensor {
   const [k, [shape, options = {}]] = keyed<[Shape, TensorOptions?]>(args);
@@ -116,6 +117,7 @@ export function rand(...args: [Key, Shape, TensorOptions?] | [Shape, TensorOptio
 
 /** Standard normal values from `key` (or the default stream): `randn(key, [2, 3])`, `randn([2, 3])`. */
 export function randn(key: Key, shape: Shape, options?: TensorOptions): Tensor;
+/** Standard normal values from `key` (or the default stream): `randn(key, [2, 3])`, `randn([2, 3])`. Without a key: the default stream's `nextKey()`. */
 export function randn(shape: Shape, options?: TensorOptions): Tensor;
 export function randn(...args: [Key, Shape, TensorOptions?] | [Shape, TensorOptions?]): Tensor {
   const [k, [shape, options = {}]] = keyed<[Shape, TensorOptions?]>(args);

@@ -7,7 +7,7 @@ export {
   sum, mean, max, min, argmax, logsumexp, variance, type Operand,
 } from "./ops.js";
 export {
-  reshape, flatten, squeeze, unsqueeze, expand, permute, transpose, slice, concat, stack, indexSelect, gather, oneHot,
+  reshape, flatten, squeeze, unsqueeze, expand, permute, transpose, slice, chunk, concat, stack, indexSelect, gather, oneHot,
   type SliceRange,
 } from "./shapeops.js";
 export {

@@ -13,6 +13,11 @@ export function lift(x: Operand, op: string): Tensor {
   return new Tensor(new Float32Array([x]), []);
 }
 
+/** t's values broadcast to `shape`: its own data when the shape already agrees (read-only), else a copy. */
+function dataAs(t: Tensor, shape: Shape): Float32Array {
+  return sameShape(t.shape, shape) ? t.data : expandTo(t.data, t.shape, shape);
+}
+
 /** Adds g, summed down to t's shape, into t.grad; `fresh` says g is a temporary the caller gives away. */
 function accumulateTo(t: Tensor, g: Float32Array, from: Shape, fresh = false): void {
   if (!t.requiresGrad) return;
@@ -156,8 +161,8 @@ export function minimum(a: Operand, b: Operand): Tensor {
 }
 
 function pickGrad(g: Float32Array, a: Tensor, b: Tensor, s: Shape, sign: number): void {
-  const ea = expandTo(a.data, a.shape, s);
-  const eb = expandTo(b.data, b.shape, s);
+  const ea = dataAs(a, s);
+  const eb = dataAs(b, s);
   const ga = alloc(g.length);
   const gb = alloc(g.length);
   for (let i = 0; i < g.length; i++) {
@@ -185,8 +190,8 @@ export function pow(a: Operand, b: Operand): Tensor {
     });
   }
   return binary(a, b, "pow", powRow, (g, a, b, out, s) => {
-    const ea = expandTo(a.data, a.shape, s);
-    const eb = expandTo(b.data, b.shape, s);
+    const ea = dataAs(a, s);
+    const eb = dataAs(b, s);
     if (a.requiresGrad) {
       const ga = alloc(g.length);
       for (let i = 0; i < g.length; i++) ga[i] = g[i]! * eb[i]! * Math.pow(ea[i]!, eb[i]! - 1);
@@ -292,9 +297,9 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const ta = lift(a, "where");
   const tb = lift(b, "where");
   const shape = broadcastShapes(broadcastShapes(cond.shape, ta.shape, "where"), tb.shape, "where");
-  const c = expandTo(cond.data, cond.shape, shape);
-  const ea = expandTo(ta.data, ta.shape, shape);
-  const eb = expandTo(tb.data, tb.shape, shape);
+  const c = dataAs(cond, shape);
+  const ea = dataAs(ta, shape);
+  const eb = dataAs(tb, shape);
   const out = alloc(c.length);
   for (let i = 0; i < c.length; i++) out[i] = c[i] !== 0 ? ea[i]! : eb[i]!;
   return result(out, shape, "where", [ta, tb], (g) => {

@@ -133,6 +133,21 @@ export function slice(x: Tensor, ranges: readonly SliceRange[]): Tensor {
   });
 }
 
+/** Splits x along `axis` into `chunks` slices of size ceil(n / chunks) (the last may be smaller), as PyTorch. */
+export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
+  if (!Number.isInteger(chunks) || chunks < 1) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
+  const ax = normAxis(axis, x.ndim, "chunk");
+  const n = x.shape[ax]!;
+  const size = Math.ceil(n / chunks);
+  const out: Tensor[] = [];
+  for (let start = 0; start < n; start += size) {
+    const ranges: SliceRange[] = x.shape.map(() => null);
+    ranges[ax] = [start, start + size];
+    out.push(slice(x, ranges));
+  }
+  return out;
+}
+
 /** Joins tensors along an existing axis; all other dimensions must agree. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error("concat: no tensors");

@@ -1,6 +1,16 @@
 /**
  * The Tensor class and reverse-mode autograd. Every op that records a graph node stores its parents and one
  * backward closure, which receives the gradient of the op's output and adds into its parents' `grad`.
+ *
+ * Writing an op (inside the library):
+ *   const out = alloc(x.size);                      // storage from ./pool.js
+ *   ...fill out from x.data...
+ *   return result(out, x.shape, "myOp", [x], (g) => {
+ *     const gx = alloc(g.length);                   // d(loss)/dx from g = d(loss)/d(out)
+ *     ...fill gx...
+ *     accumulate(x, gx, true);                      // gx given away; or add into gradBuffer(x) directly
+ *   });
+ * The closure must not keep or modify g. `result` records nothing under noGrad or when no parent requires grad.
  */
 import type { Activation } from "../backend/index.js";
 import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
@@ -215,6 +225,8 @@ export class Tensor {
   permute(dims: readonly number[]): Tensor { return sh.permute(this, dims); }
   /** Per-axis `[start, end, step]` slicing with Python semantics; null keeps an axis whole. */
   slice(ranges: readonly sh.SliceRange[]): Tensor { return sh.slice(this, ranges); }
+  /** Splits into `chunks` pieces along `axis` (each ceil(n / chunks) long, the last possibly shorter). */
+  chunk(chunks: number, axis = 0): Tensor[] { return sh.chunk(this, chunks, axis); }
   /** PyTorch's gather along `axis` with an index tensor of the same rank. */
   gather(axis: number, index: Tensor): Tensor { return sh.gather(this, axis, index); }
   /** The slices at `indices` along `axis`, e.g. the rows of a minibatch. */
@@ -322,6 +334,6 @@ function format(t: Tensor): string {
     const sep = d === t.ndim - 1 ? ", " : "," + "\n".repeat(t.ndim - d - 1) + " ".repeat(pad + d + 1);
     return "[" + indices(d).map((i) => (i < 0 ? "..." : build(d + 1, off + i * strides[d]!))).join(sep) + "]";
   };
-  const extra = [summarize ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
+  const extra = [summarize || (t.size === 0 && t.ndim > 1) ? `shape=${fmt(t.shape)}` : "", t.requiresGrad ? "requiresGrad=true" : ""].filter(Boolean);
   return `tensor(${build(0, 0)}${extra.length ? ", " + extra.join(", ") : ""})`;
 }

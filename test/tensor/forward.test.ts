@@ -47,6 +47,7 @@ describe("creation", () => {
     expect(String(tensor([0.5, -1.25], { requiresGrad: true }))).toBe("tensor([ 0.5000, -1.2500], requiresGrad=true)");
     expect(String(T.zeros([2000]))).toMatch(/^tensor\(\[0., 0., 0., \.\.\., 0., 0., 0.\], shape=\[2000\]\)$/);
     expect(String(tensor(3))).toBe("tensor(3.)");
+    expect(String(T.zeros([0, 3]))).toBe("tensor([], shape=[0,3])");
   });
 });
 
@@ -166,6 +167,11 @@ describe("shape ops", () => {
     expect(m.slice([[0, 100, 2], [null, null, 3]]).toArray()).toEqual([[0, 3], [8, 11]]);
     expect(m.slice([[2, 1]]).shape).toEqual([0, 4]);
     expect(() => m.slice([[0, 1, 0]])).toThrow("slice: step must be a positive integer, got 0");
+  });
+  it("chunk splits like PyTorch", () => {
+    const parts = T.arange(10).reshape([2, 5]).chunk(3, 1);
+    expect(parts.map((t) => t.toArray())).toEqual([[[0, 1], [5, 6]], [[2, 3], [7, 8]], [[4], [9]]]);
+    expect(T.chunk(T.zeros([4, 8]), 4, -1).map((t) => t.shape)).toEqual([[4, 2], [4, 2], [4, 2], [4, 2]]);
   });
   it("concat, stack, indexSelect, gather, oneHot, expand", () => {
     expect(T.concat([tensor([[1], [2]]), tensor([[3, 4], [5, 6]])], 1).toArray()).toEqual([[1, 3, 4], [2, 5, 6]]);

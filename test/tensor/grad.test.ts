@@ -70,6 +70,8 @@ describe("elementwise gradients", () => {
   it("where with broadcasting", () => {
     const cond = new Tensor(Float32Array.from([1, 0, 1]), [3]);
     gradcheck((a, b) => T.where(cond, a, b), [p([2, 3]), p([2, 1])]);
+    const full = new Tensor(Float32Array.from([0, 1, 1, 0, 1, 0]), [2, 3]);
+    gradcheck((a, b) => T.where(full, a, b), [p([2, 3]), p([2, 3])]);
   });
 });
 
@@ -127,6 +129,12 @@ describe("shape op gradients", () => {
   it("slice with steps and negative bounds", () => {
     gradcheck((x) => T.slice(x, [null, [1, -1, 2]]), [p([3, 7])]);
     gradcheck((x) => T.slice(x, [[-2], null, [0, 3, 2]]), [p([4, 2, 5])]);
+  });
+  it("chunk (pieces used differently)", () => {
+    gradcheck((x) => {
+      const [a, b, c] = T.chunk(x, 3, 1);
+      return a!.sigmoid().mul(b!.tanh()).add(c!);
+    }, [p([2, 6])]);
   });
   it("concat and stack", () => {
     gradcheck((a, b) => T.concat([a, b], 1), [p([2, 3]), p([2, 2])]);

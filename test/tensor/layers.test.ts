@@ -6,6 +6,8 @@ import { key, manualSeed } from "../../src/random/keys.js";
 import { bernoulli } from "../../src/random/index.js";
 
 const nested = (t: Tensor) => t.toArray() as number[][][][];
+/** Element-wise identity of two arrays (cheaper than a deep equality on 1e5 elements). */
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.prototype.every.call(a, (v, i) => Object.is(v, b[i]));
 
 /** Direct convolution in float64: out[n][o][i][j] = b[o] + Σ x[n][c][i·s − p + u][j·s − p + v] · w[o][c][u][v]. */
 function convOracle(x: Tensor, w: Tensor, b: Tensor | null, s: number, p: number): number[] {
@@ -71,6 +73,9 @@ describe("PyTorch golden values (test/tensor/fixtures/make_golden.py, torch 1.13
     conv2d_plain: (_, x, w) => T.conv2d(x!, w!),
     maxPool2d: (_, x) => T.maxPool2d(x!, 3, { stride: 2, padding: 1 }),
     avgPool2d: (_, x) => T.avgPool2d(x!, 2),
+    avgPool2d_padded: (_, x) => T.avgPool2d(x!, 3, { stride: 2, padding: 1 }),
+    matmul_batched: (_, a, b) => T.matmul(a!, b!),
+    var: (_, x) => T.variance(x!, 1),
     logsumexp: (_, x) => T.logsumexp(x!.mul(30), 1),
     logSoftmax: (_, x) => T.logSoftmax(x!, 0),
     crossEntropy_labels: (c, x) => T.crossEntropy(x!, c.labels!),
@@ -108,12 +113,14 @@ describe("dropout", () => {
       const y = T.dropout(x, p, { key: key(6), training: true });
       const scale = Math.fround(1 / (1 - p));
       let kept = 0;
+      let wrong = 0;
       for (let i = 0; i < n; i++) {
         if (y.data[i] !== 0) {
           kept++;
-          expect(y.data[i]).toBe(Math.fround(x.data[i]! * scale));
+          if (y.data[i] !== Math.fround(x.data[i]! * scale)) wrong++;
         }
       }
+      expect(wrong).toBe(0);
       const q = 1 - p;
       expect(Math.abs(kept / n - q)).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / n));
     }
@@ -123,7 +130,7 @@ describe("dropout", () => {
     const k = key(7);
     const y = T.dropout(T.onesLike(x), 0.3, { key: k, training: true });
     const m = bernoulli(k, x.shape, 0.7);
-    expect(Array.from(y.data, (v) => (v === 0 ? 0 : 1))).toEqual(Array.from(m.data));
+    expect(same(y.data.map((v) => (v === 0 ? 0 : 1)), m.data)).toBe(true);
   });
 
   it("is the identity in evaluation and for p = 0; p = 1 gives zeros without NaN", () => {
@@ -156,8 +163,8 @@ describe("dropout", () => {
     const a = T.dropout(x, 0.5, { training: true });
     const b = T.dropout(x, 0.5, { training: true });
     manualSeed(11);
-    expect(Array.from(T.dropout(x, 0.5, { training: true }).data)).toEqual(Array.from(a.data));
-    expect(Array.from(a.data)).not.toEqual(Array.from(b.data));
+    expect(same(T.dropout(x, 0.5, { training: true }).data, a.data)).toBe(true);
+    expect(same(a.data, b.data)).toBe(false);
   });
 
   it("validates its arguments", () => {

@@ -58,10 +58,11 @@ describe("parameters", () => {
   it("injects one cell after the parameters cell, replacing an earlier one", () => {
     const nb = notebook();
     injectParameters(nb, { seed: 7 });
-    injectParameters(nb, { seed: 8, budget: "full" });
+    injectParameters(nb, { seed: 8, budget: "full", extra: true });
     const tags = nb.cells.map((c) => (c.metadata as { tags?: string[] }).tags?.[0] ?? "");
     expect(tags).toEqual(["", "parameters", "injected-parameters", ""]);
-    expect(nb.cells[2]!.source).toEqual(["const seed = 8;\n", 'const budget = "full";\n']);
+    // `let` parameters are assigned, so their declared types check the values; new names are declared.
+    expect(nb.cells[2]!.source).toEqual(["seed = 8;\n", 'budget = "full";\n', "const extra = true;\n"]);
   });
 });
 

@@ -1,0 +1,440 @@
+/**
+ * The executor: cells are type-checked and transpiled on this thread (CellCompiler) and run in a worker
+ * thread (worker.ts) with V8's REPL mode. This thread is never blocked by user code; it interrupts the
+ * worker through the inspector's NodeWorker domain, and replaces a worker that dies (heap exhausted,
+ * process.exit) with a fresh one, reporting the cell as an "EvaluatorRestarted" error.
+ *
+ * Cells see these globals: display(value, { displayId, update, metadata }), clearOutput({ wait }),
+ * html`...`, svg`...`, md`...`, input(prompt) and password(prompt) (async, through onInputRequest),
+ * help(value) (a pager payload: ExecuteOutcome.payload = [{ source: "page", data, start: 0 }]),
+ * comms.registerTarget(name, (comm, data, metadata) => ...) and comms.open(target, data, metadata)
+ * (a Comm with send, close, onMsg, onClose), require (resolving from the notebook's folder), and
+ * globalThis.__dropoutLabImport(spec), which the compiled `import` statements call.
+ *
+ * Cells are named `cell<executionCount>.ts` in stack traces and compiler messages. Output of a cell reaches
+ * onEvent before execute() resolves; output while no cell runs goes to ExecutorOptions.onBackgroundEvent.
+ * user_expressions are evaluated as JavaScript, without type-checking.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type {
+  CompleteReply,
+  ErrorInfo,
+  ExecEvent,
+  ExecuteOptions,
+  ExecuteOutcome,
+  Executor,
+  InspectReply,
+  IsCompleteReply,
+  MimeBundle,
+} from "./types.js";
+import { CellCompiler } from "./typescript.js";
+import type { EvaluatorData, FromWorker, ToWorker } from "./worker.js";
+
+export type * from "./types.js";
+
+/** What the executor needs from the TypeScript side (implemented by CellCompiler in typescript.ts). */
+export interface Compiler {
+  compile(
+    code: string,
+    cellName: string,
+  ): { ok: true; js: string } | { ok: false; diagnostics: { line: number; column: number; message: string; code: number }[] };
+  commit(code: string): void;
+  complete(code: string, cursorPos: number): CompleteReply;
+  inspect(code: string, cursorPos: number, detailLevel: number): InspectReply;
+  isComplete(code: string): IsCompleteReply;
+}
+
+export interface ExecutorOptions {
+  /** The notebook's folder: modules and relative paths resolve from here first. */
+  cwd: string;
+  /**
+   * Output that happens while no cell runs (timers and rejections after a cell ended, comm handlers).
+   * Without it, such output is held and delivered through the next cell's onEvent before its own output.
+   */
+  onBackgroundEvent?: (event: ExecEvent) => void;
+  /** The evaluator's JavaScript heap limit in MiB (default: 75% of the machine's memory). */
+  maxHeapMb?: number;
+  /** Makes the compiler; defaults to the TypeScript CellCompiler. */
+  compiler?: (options: { cwd: string; kernelRoot: string }) => Compiler;
+}
+
+export function createExecutor(options: ExecutorOptions): Executor {
+  return new WorkerExecutor(options);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** This package's root (for the kernel's own node_modules and `dropout-lab` itself). */
+function findKernelRoot(): string {
+  for (let dir = here; ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "dropout-lab") {
+      return dir;
+    }
+    if (dirname(dir) === dir) throw new Error(`dropout-lab: no package.json above ${here}`);
+  }
+}
+
+let workerUrl: URL | undefined;
+
+/** worker.js beside this file, or (when running from the .ts sources, as in tests) a transpiled copy. */
+async function evaluatorUrl(): Promise<URL> {
+  if (workerUrl) return workerUrl;
+  const built = join(here, "worker.js");
+  if (existsSync(built)) return (workerUrl = pathToFileURL(built));
+  const ts = (await import("typescript")).default;
+  const out = mkdtempSync(join(tmpdir(), "dropout-lab-evaluator-"));
+  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
+  for (const name of ["worker", "display"]) {
+    const source = readFileSync(join(here, `${name}.ts`), "utf8");
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      fileName: `${name}.ts`,
+    });
+    writeFileSync(join(out, `${name}.js`), outputText);
+  }
+  writeFileSync(join(out, "package.json"), '{ "type": "module" }');
+  return (workerUrl = pathToFileURL(join(out, "worker.js")));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface CallFrame {
+  callFrameId: string;
+}
+
+/** How long an interrupt looks for a safe point to terminate, and when a worker counts as stuck. */
+const PAUSE_BUDGET_MS = 600;
+const STUCK_MS = 1500;
+
+interface Running {
+  id: number;
+  options: ExecuteOptions;
+  resolve: (outcome: ExecuteOutcome) => void;
+  interrupted: boolean;
+}
+
+const BACKGROUND_LIMIT = 1000;
+
+class WorkerExecutor implements Executor {
+  private readonly cwd: string;
+  private readonly kernelRoot = findKernelRoot();
+  private readonly session = new Session();
+  private worker?: Worker;
+  private workerSessionId?: string;
+  private workerError?: Error;
+  private ready?: Promise<void>;
+  private compiler?: Compiler;
+  private queue: Promise<unknown> = Promise.resolve();
+  private running?: Running;
+  private interrupting: Promise<void> = Promise.resolve();
+  private readonly background: ExecEvent[] = [];
+  private readonly replies = new Map<number, (value: unknown) => void>();
+  private readonly inspectorReplies = new Map<number, (message: { result?: unknown; error?: unknown }) => void>();
+  private nextId = 1;
+  private pausedWaiter?: (frames: CallFrame[]) => void;
+  private shuttingDown = false;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.cwd = options.cwd;
+  }
+
+  start(): Promise<void> {
+    this.ready ??= this.boot();
+    return this.ready;
+  }
+
+  private async boot(): Promise<void> {
+    this.session.connect();
+    this.session.on("NodeWorker.attachedToWorker", (message) => {
+      const { sessionId, workerInfo } = message.params as { sessionId: string; workerInfo: { workerId: string } };
+      if (this.worker && workerInfo.workerId === String(this.worker.threadId)) this.workerSessionId = sessionId;
+    });
+    this.session.on("NodeWorker.receivedMessageFromWorker", (message) => {
+      const params = message.params as { sessionId: string; message: string };
+      if (params.sessionId === this.workerSessionId) this.onInspectorMessage(JSON.parse(params.message));
+    });
+    await new Promise<void>((resolve, reject) =>
+      this.session.post("NodeWorker.enable", { waitForDebuggerOnStart: false }, (error) => (error ? reject(error) : resolve())),
+    );
+    await this.spawn();
+  }
+
+  private makeCompiler(): Compiler {
+    const options = { cwd: this.cwd, kernelRoot: this.kernelRoot };
+    return this.options.compiler ? this.options.compiler(options) : new CellCompiler(options);
+  }
+
+  private async spawn(): Promise<void> {
+    this.compiler = this.makeCompiler();
+    this.workerSessionId = undefined;
+    this.workerError = undefined;
+    const data: EvaluatorData = { cwd: this.cwd, kernelRoot: this.kernelRoot };
+    const worker = new Worker(await evaluatorUrl(), {
+      workerData: data,
+      stdout: true,
+      stderr: true,
+      // With a limit, running out of heap ends the worker only (without one, it aborts the whole process).
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? Math.floor((totalmem() / 2 ** 20) * 0.75) },
+    });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      worker.on("message", (message: FromWorker) => {
+        if (message.type === "ready") resolve();
+        else this.onWorkerMessage(message);
+      });
+      worker.on("error", (error) => {
+        this.workerError = error;
+        reject(error);
+      });
+      worker.on("exit", (code) => this.onExit(worker, code));
+    });
+    while (this.workerSessionId === undefined) await sleep(1);
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (worker !== this.worker || this.shuttingDown) return;
+    const reason = this.workerError ? `${this.workerError.name}: ${this.workerError.message}` : `exit code ${code}`;
+    for (const resolve of this.replies.values()) resolve(undefined);
+    this.replies.clear();
+    for (const settle of this.inspectorReplies.values()) settle({ error: "the evaluator thread ended" });
+    this.inspectorReplies.clear();
+    this.running?.resolve({
+      status: "error",
+      ename: "EvaluatorRestarted",
+      evalue: `the evaluator thread ended (${reason}); a fresh one was started and earlier variables are gone`,
+      traceback: [`EvaluatorRestarted: the evaluator thread ended (${reason})`, "A fresh one was started; earlier variables are gone."],
+    });
+    this.running = undefined;
+    this.ready = this.spawn();
+  }
+
+  private deliver(event: ExecEvent): void {
+    if (this.running) this.running.options.onEvent(event);
+    else if (this.options.onBackgroundEvent) this.options.onBackgroundEvent(event);
+    else {
+      const last = this.background[this.background.length - 1];
+      if (event.type === "stream" && last?.type === "stream" && last.name === event.name) last.text += event.text;
+      else if (this.background.length < BACKGROUND_LIMIT) this.background.push(event);
+    }
+  }
+
+  private onWorkerMessage(message: FromWorker): void {
+    switch (message.type) {
+      case "events":
+        for (const event of message.events) this.deliver(event);
+        break;
+      case "done":
+        if (this.running?.id === message.id) {
+          this.running.resolve(message.outcome);
+          this.running = undefined;
+        }
+        break;
+      case "input_request": {
+        const running = this.running;
+        if (!running) {
+          this.post({ type: "input_reply", id: message.id, value: "" });
+          break;
+        }
+        running.options.onInputRequest(message.prompt, message.password).then(
+          (value) => this.post({ type: "input_reply", id: message.id, value }),
+          () => this.post({ type: "input_reply", id: message.id, value: "" }),
+        );
+        break;
+      }
+      case "reply":
+        this.replies.get(message.id)?.(message.value);
+        this.replies.delete(message.id);
+        break;
+    }
+  }
+
+  private post(message: ToWorker): void {
+    this.worker?.postMessage(message);
+  }
+
+  /** Sends a request to the worker and waits for its reply. */
+  private async request<T>(make: (id: number) => ToWorker): Promise<T> {
+    await this.start();
+    const id = this.nextId++;
+    return new Promise<T>((resolve) => {
+      this.replies.set(id, resolve as (value: unknown) => void);
+      this.post(make(id));
+    });
+  }
+
+  execute(code: string, options: ExecuteOptions): Promise<ExecuteOutcome> {
+    const task = this.queue.then(() => this.runCell(code, options));
+    this.queue = task.catch(() => undefined);
+    return task;
+  }
+
+  private async runCell(code: string, options: ExecuteOptions): Promise<ExecuteOutcome> {
+    await this.start();
+    for (const event of this.background.splice(0)) options.onEvent(event);
+    const cellName = `cell${options.executionCount}.ts`;
+    let compiled: ReturnType<Compiler["compile"]>;
+    try {
+      compiled = this.compiler!.compile(code, cellName);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      return { status: "error", ename: "CompilerError", evalue: String(error), traceback: message.split("\n") };
+    }
+    if (!compiled.ok) {
+      const lines = compiled.diagnostics.map((d) => `${cellName}(${d.line},${d.column}): error TS${d.code}: ${d.message}`);
+      return { status: "error", ename: "TypeScriptError", evalue: lines.join("\n"), traceback: lines };
+    }
+    const js = compiled.js;
+    await this.interrupting;
+    const id = this.nextId++;
+    const outcome = await new Promise<ExecuteOutcome>((resolve) => {
+      this.running = { id, options, resolve, interrupted: false };
+      this.post({ type: "run", id, js, cellName, allowStdin: options.allowStdin, wantResult: !options.silent });
+    });
+    if (outcome.status === "ok") this.compiler!.commit(code);
+    return outcome;
+  }
+
+  interrupt(): void {
+    const running = this.running;
+    if (!running || running.interrupted) return;
+    running.interrupted = true;
+    this.interrupting = this.stop(running).catch(() => undefined);
+  }
+
+  /**
+   * Stops the running cell. The worker is paused with Debugger.pause (Node's and the kernel's scripts are
+   * blackboxed, so it stops in user code) and, where that is safe, the code is ended with
+   * Runtime.terminateExecution: a synchronous loop inside the cell's evaluation (called from the worker's
+   * message handler), or an awaiting loop's continuation run as a microtask. Code called from a timer, immediate or nextTick callback is stepped
+   * out of to the next user code that runs, since ending it there would abort the process. Then the worker rejects the
+   * cell's pending evaluation, which ends the cell in every case; a worker that cannot even do that (a
+   * synchronous loop inside a timer) is replaced by a fresh one.
+   */
+  private async stop(running: Running): Promise<void> {
+    const started = Date.now();
+    const kernelScripts = pathToFileURL(dirname(fileURLToPath(await evaluatorUrl()))).href;
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    await this.inspector("Debugger.enable");
+    try {
+      await this.inspector("Debugger.setBlackboxPatterns", { patterns: ["^node:", `^${escape(kernelScripts)}`] });
+      const nextPause = async (method: "Debugger.pause" | "Debugger.stepOut") => {
+        const paused = new Promise<CallFrame[]>((resolve) => (this.pausedWaiter = resolve));
+        await this.inspector(method);
+        const frames = await Promise.race([paused, sleep(PAUSE_BUDGET_MS - (Date.now() - started)).then(() => undefined)]);
+        this.pausedWaiter = undefined;
+        return frames;
+      };
+      let frames = await nextPause("Debugger.pause");
+      while (frames && this.running === running) {
+        if (await this.terminable(frames)) {
+          void this.inspector("Runtime.terminateExecution");
+          await this.inspector("Debugger.resume");
+          break;
+        }
+        frames = Date.now() - started < PAUSE_BUDGET_MS ? await nextPause("Debugger.stepOut") : undefined;
+      }
+    } finally {
+      await this.inspector("Debugger.disable");
+    }
+    while (this.running === running) {
+      if (Date.now() - started > STUCK_MS) {
+        this.workerError = new Error("it did not respond to the interrupt");
+        await this.worker?.terminate();
+        break;
+      }
+      this.post({ type: "interrupt", id: running.id });
+      await sleep(50);
+    }
+  }
+
+  /** Asks the paused worker whether its current code can be terminated (see `terminable` in worker.ts). */
+  private async terminable(frames: CallFrame[]): Promise<boolean> {
+    const answer = (await this.inspector("Debugger.evaluateOnCallFrame", {
+      callFrameId: frames[0]!.callFrameId,
+      expression: `globalThis[Symbol.for("dropout-lab.terminable")]()`,
+      returnByValue: true,
+    })) as { result: { value?: unknown } };
+    return answer.result.value === true;
+  }
+
+  private inspector(method: string, params: object = {}): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.inspectorReplies.set(id, (message) => (message.error ? reject(new Error(JSON.stringify(message.error))) : resolve(message.result)));
+      this.session.post(
+        "NodeWorker.sendMessageToWorker",
+        { sessionId: this.workerSessionId, message: JSON.stringify({ id, method, params }) },
+        (error) => error && reject(error),
+      );
+    });
+  }
+
+  private onInspectorMessage(message: {
+    id?: number;
+    method?: string;
+    params?: { callFrames?: CallFrame[] };
+    result?: unknown;
+    error?: unknown;
+  }): void {
+    if (message.id !== undefined) {
+      this.inspectorReplies.get(message.id)?.(message);
+      this.inspectorReplies.delete(message.id);
+    } else if (message.method === "Debugger.paused") {
+      const frames = message.params?.callFrames ?? [];
+      if (this.pausedWaiter) this.pausedWaiter(frames);
+      else void this.inspector("Debugger.resume");
+    }
+  }
+
+  async evaluateExpressions(expressions: Record<string, string>) {
+    await this.queue;
+    return this.request<Record<string, { status: "ok"; data: MimeBundle; metadata: Record<string, unknown> } | ({ status: "error" } & ErrorInfo)>>(
+      (id) => ({ type: "expressions", id, expressions }),
+    );
+  }
+
+  async complete(code: string, cursorPos: number): Promise<CompleteReply> {
+    await this.start();
+    return this.compiler!.complete(code, cursorPos);
+  }
+
+  async inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectReply> {
+    await this.start();
+    return this.compiler!.inspect(code, cursorPos, detailLevel);
+  }
+
+  async isComplete(code: string): Promise<IsCompleteReply> {
+    await this.start();
+    return this.compiler!.isComplete(code);
+  }
+
+  async commOpen(commId: string, targetName: string, data: unknown, metadata: Record<string, unknown>): Promise<boolean> {
+    return (await this.request<boolean | undefined>((id) => ({ type: "comm_open", id, commId, targetName, data, metadata }))) ?? false;
+  }
+
+  async commMsg(commId: string, data: unknown, metadata: Record<string, unknown>): Promise<void> {
+    await this.request((id) => ({ type: "comm_msg", id, commId, data, metadata }));
+  }
+
+  async commClose(commId: string, data: unknown, metadata: Record<string, unknown>): Promise<void> {
+    await this.request((id) => ({ type: "comm_close", id, commId, data, metadata }));
+  }
+
+  async commInfo(targetName?: string): Promise<Record<string, { target_name: string }>> {
+    return (await this.request<Record<string, { target_name: string }> | undefined>((id) => ({ type: "comm_info", id, targetName }))) ?? {};
+  }
+
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const resolve of this.replies.values()) resolve(undefined);
+    this.running?.resolve({ status: "aborted" });
+    await this.worker?.terminate();
+    this.session.disconnect();
+  }
+}

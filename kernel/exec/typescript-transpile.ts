@@ -1,0 +1,252 @@
+/**
+ * Turns one type-checked cell into JavaScript for V8's REPL mode: static imports become awaited calls of
+ * `globalThis.__dropoutLabImport`, `export` keywords go, types are erased by the TypeScript emitter, and the
+ * emitted code is laid back onto the cell's own lines (with the emitter's source map) so that line N of the
+ * output is line N of the cell. Nothing is wrapped and nothing is appended: the script's completion value is
+ * the cell's last expression.
+ */
+import ts from "typescript";
+
+/** The run-time import function the evaluator provides: `(specifier, options?) => Promise<namespace>`. */
+export const IMPORT_FUNCTION = "globalThis.__dropoutLabImport";
+
+/** Decides whether an import binding is emitted (false for bindings that only name types). */
+export type KeepBinding = (name: ts.Identifier) => boolean;
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+const EMIT_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  sourceMap: true,
+  removeComments: true,
+  // A "use strict" prologue would become the completion value of a cell that only declares things.
+  alwaysStrict: false,
+  ignoreDeprecations: "6.0",
+  newLine: ts.NewLineKind.LineFeed,
+};
+
+/** Spaces in place of everything but line breaks, so that lines and columns after it stay put. */
+function blank(text: string): string {
+  return text.replace(/[^\r\n]/g, " ");
+}
+
+/**
+ * A removed statement becomes an empty one: without it, the statement before could run on into the one
+ * after (`a = b` then `export { a }` then `(f)()` must not become `a = b(f)()`).
+ */
+function emptyStatement(text: string): string {
+  return ";" + blank(text.slice(1));
+}
+
+/** `text` followed by as many line breaks as the replaced source had. */
+function sameLines(replaced: string, text: string): string {
+  return text + "\n".repeat(replaced.split("\n").length - 1);
+}
+
+function importOptions(node: ts.ImportDeclaration, source: ts.SourceFile): string {
+  const attributes = node.attributes;
+  if (!attributes || attributes.elements.length === 0) return "";
+  const entries = attributes.elements.map((e) => `${e.name.getText(source)}: ${e.value.getText(source)}`);
+  return `, { with: { ${entries.join(", ")} } }`;
+}
+
+/** The statements replacing one static import, or "" when nothing of it exists at run time. */
+function rewriteImport(node: ts.ImportDeclaration, source: ts.SourceFile, keep: KeepBinding): string {
+  const specifier = (node.moduleSpecifier as ts.StringLiteral).text;
+  const load = `await ${IMPORT_FUNCTION}(${JSON.stringify(specifier)}${importOptions(node, source)})`;
+  const clause = node.importClause;
+  if (!clause) return `${load};`;
+  if (clause.isTypeOnly) return "";
+  const out: string[] = [];
+  if (clause.name && keep(clause.name)) {
+    out.push(`const ${clause.name.text} = ((m) => "default" in m ? m.default : m)(${load});`);
+  }
+  const bindings = clause.namedBindings;
+  if (bindings && ts.isNamespaceImport(bindings) && keep(bindings.name)) {
+    out.push(`const ${bindings.name.text} = ${load};`);
+  }
+  if (bindings && ts.isNamedImports(bindings)) {
+    const parts = bindings.elements
+      .filter((e) => !e.isTypeOnly && keep(e.name))
+      .map((e) => (e.propertyName ? `${e.propertyName.getText(source)}: ${e.name.text}` : e.name.text));
+    if (parts.length > 0) out.push(`const { ${parts.join(", ")} } = ${load};`);
+  }
+  return out.join(" ");
+}
+
+/** Source edits that leave a script: imports rewritten, exports unwrapped, `import()` redirected. */
+function scriptEdits(source: ts.SourceFile, keep: KeepBinding): Edit[] {
+  const edits: Edit[] = [];
+  const text = source.text;
+  const replace = (start: number, end: number, by: (old: string) => string) =>
+    edits.push({ start, end, text: by(text.slice(start, end)) });
+
+  for (const statement of source.statements) {
+    const start = statement.getStart(source);
+    if (ts.isImportDeclaration(statement)) {
+      replace(start, statement.end, (old) => sameLines(old, rewriteImport(statement, source, keep) || ";"));
+    } else if (ts.isExportDeclaration(statement)) {
+      replace(start, statement.end, emptyStatement);
+    } else if (ts.isExportAssignment(statement)) {
+      // `export default value` keeps the value as an expression statement.
+      replace(start, statement.expression.getStart(source), emptyStatement);
+    } else if (ts.canHaveModifiers(statement)) {
+      for (const modifier of ts.getModifiers(statement) ?? []) {
+        if (modifier.kind === ts.SyntaxKind.ExportKeyword || modifier.kind === ts.SyntaxKind.DefaultKeyword) {
+          replace(modifier.getStart(source), modifier.end, blank);
+        }
+      }
+    }
+  }
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      replace(node.expression.getStart(source), node.expression.end, () => IMPORT_FUNCTION);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return edits.sort((a, b) => a.start - b.start);
+}
+
+function applyEdits(text: string, edits: Edit[]): string {
+  let out = "";
+  let at = 0;
+  for (const edit of edits) {
+    out += text.slice(at, edit.start) + edit.text;
+    at = edit.end;
+  }
+  return out + text.slice(at);
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+interface Mapping {
+  /** Offset in the generated text. */
+  offset: number;
+  sourceLine: number;
+  sourceColumn: number;
+}
+
+/** Decodes the "mappings" field of a version 3 source map into generated offsets and source positions. */
+function decodeMappings(mappings: string, lineStarts: readonly number[]): Mapping[] {
+  const out: Mapping[] = [];
+  let sourceLine = 0;
+  let sourceColumn = 0;
+  mappings.split(";").forEach((line, generatedLine) => {
+    let generatedColumn = 0;
+    for (const segment of line.split(",")) {
+      if (segment === "") continue;
+      const fields: number[] = [];
+      let value = 0;
+      let shift = 0;
+      for (const char of segment) {
+        const digit = BASE64.indexOf(char);
+        value += (digit & 31) << shift;
+        if (digit & 32) {
+          shift += 5;
+        } else {
+          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = 0;
+          shift = 0;
+        }
+      }
+      generatedColumn += fields[0]!;
+      if (fields.length < 4) continue;
+      sourceLine += fields[2]!;
+      sourceColumn += fields[3]!;
+      out.push({ offset: lineStarts[generatedLine]! + generatedColumn, sourceLine, sourceColumn });
+    }
+  });
+  return out.sort((a, b) => a.offset - b.offset);
+}
+
+/** Offsets of line breaks that belong to a token (template literals, line continuations in strings). */
+function tokenLineBreaks(js: string): Set<number> {
+  const inside = new Set<number>();
+  // Only template literals and strings continued with a backslash hold line breaks.
+  if (!js.includes("`") && !js.includes("\\\n")) return inside;
+  const file = ts.createSourceFile("out.js", js, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS);
+  const visit = (node: ts.Node): void => {
+    if (ts.isLiteralExpression(node) || ts.isTemplateLiteralToken(node)) {
+      for (let i = node.getStart(file); i < node.end; i++) if (js[i] === "\n") inside.add(i);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return inside;
+}
+
+/**
+ * Whether a line break before the token at `i` would change the program: `=>`, postfix `++`/`--`, or a token
+ * after `return`, `throw`, `yield`, `break`, `continue` or `async`. (Where the source had a break between two
+ * tokens that are now adjacent, types erased between them, e.g. `(x)\n: T =>`.)
+ */
+function restricted(out: string, js: string, i: number): boolean {
+  const next = js.slice(i, i + 2);
+  if (next === "=>" || next === "++" || next === "--") return true;
+  return /\b(return|throw|yield|break|continue|async)\s*$/.test(out.slice(-12));
+}
+
+/**
+ * Lays emitted code onto the source's lines: line breaks between tokens are dropped (the emitter ends every
+ * statement explicitly, so joining lines is safe) and a token that came from a later source line starts on
+ * that line again, at its source column. A line break is only inserted where the source had one between the
+ * same tokens.
+ */
+function reflow(js: string, mappings: Mapping[]): string {
+  const kept = tokenLineBreaks(js);
+  let out = "";
+  let line = 0;
+  let next = 0;
+  let target: Mapping | undefined;
+  let pendingBreak = false;
+  for (let i = 0; i < js.length; i++) {
+    while (next < mappings.length && mappings[next]!.offset <= i) {
+      const m = mappings[next++]!;
+      if (!target || m.offset > target.offset) target = m;
+    }
+    const char = js[i]!;
+    if (char === "\n" && !kept.has(i)) {
+      pendingBreak = true;
+      continue;
+    }
+    if (pendingBreak && (char === " " || char === "\t")) continue;
+    if (target && target.sourceLine > line && !restricted(out, js, i)) {
+      out += "\n".repeat(target.sourceLine - line) + " ".repeat(target.sourceColumn);
+      line = target.sourceLine;
+    } else if (pendingBreak) {
+      out += " ";
+    }
+    pendingBreak = false;
+    target = undefined;
+    if (char === "\n") line++;
+    out += char;
+  }
+  return out;
+}
+
+export type TranspileResult =
+  | { ok: true; js: string }
+  | { ok: false; diagnostics: readonly ts.Diagnostic[] };
+
+/** Transpiles a cell (already parsed as `source`) to a REPL-mode script with the cell's line numbers. */
+export function transpileCell(source: ts.SourceFile, keep: KeepBinding = () => true): TranspileResult {
+  const script = applyEdits(source.text, scriptEdits(source, keep));
+  const emitted = ts.transpileModule(script, {
+    compilerOptions: EMIT_OPTIONS,
+    fileName: "cell.ts",
+    reportDiagnostics: true,
+  });
+  const errors = (emitted.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) return { ok: false, diagnostics: errors };
+  const js = emitted.outputText.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, "\n");
+  const lineStarts = [0];
+  for (let i = 0; i < js.length; i++) if (js[i] === "\n") lineStarts.push(i + 1);
+  const map = JSON.parse(emitted.sourceMapText!) as { mappings: string };
+  return { ok: true, js: reflow(js, decodeMappings(map.mappings, lineStarts)) };
+}

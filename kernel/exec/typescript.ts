@@ -1,0 +1,682 @@
+/**
+ * Type-checks notebook cells against the cells that ran before them, transpiles them for V8's REPL mode, and
+ * answers completion, inspection and is-complete requests, all with one TypeScript language service.
+ *
+ * Every cell is a virtual module in the notebook's folder. A committed cell exports its top-level names and
+ * is kept as its declarations (.d.ts); a later cell imports, on a generated line before its code, the latest
+ * version of every name it may use, so a re-declared `const x` simply comes from the later cell. An earlier
+ * `let` is declared instead (`declare let x: typeof import(...).x`) so that it stays assignable. Diagnostics
+ * are reported for the current cell only, in the cell's own lines and columns.
+ */
+import path from "node:path";
+import ts from "typescript";
+import { KERNEL_GLOBALS } from "./typescript-globals.js";
+import { transpileCell } from "./typescript-transpile.js";
+import type { CompleteReply, InspectReply, IsCompleteReply } from "./types.js";
+
+export interface CellDiagnostic {
+  /** 1-based line in the cell. */
+  line: number;
+  /** 1-based column in the cell (UTF-16 code units, as in V8's stack traces). */
+  column: number;
+  message: string;
+  /** The TypeScript error code (TS2322 → 2322). */
+  code: number;
+}
+
+export type CompileResult = { ok: true; js: string } | { ok: false; diagnostics: CellDiagnostic[] };
+
+export interface CellCompilerOptions {
+  /** The notebook's folder: relative imports and the user's packages resolve from here. */
+  cwd: string;
+  /** Root of the dropout-lab package: its node_modules provides @types/node and typescript. */
+  kernelRoot: string;
+}
+
+/** How a top-level name was declared; decides what assigning to it from a later cell means. */
+type BindingKind = "let" | "const" | "function" | "class" | "enum" | "namespace" | "import" | "type";
+
+/** Module specifier of a committed cell in the generated prefixes. */
+const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
+
+const COMPILER_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  moduleDetection: ts.ModuleDetectionKind.Force,
+  customConditions: ["node"],
+  lib: ["lib.es2023.d.ts"],
+  types: ["node"],
+  esModuleInterop: true,
+  resolveJsonModule: true,
+  skipLibCheck: true,
+  // Only declarations are ever emitted: a committed cell is kept as its .d.ts (see `commit`).
+  declaration: true,
+  emitDeclarationOnly: true,
+};
+
+/** Diagnostics a notebook does not want: an import of an untyped JavaScript package is simply `any`. */
+const IGNORED_CODES = new Set([7016]);
+/** "Cannot assign to 'x' because it is an import." — an earlier cell's binding, see `assignmentError`. */
+const ASSIGN_TO_IMPORT = 2632;
+
+/** Shared by all compilers in the process, so that lib and @types files are parsed once. */
+const registry = ts.createDocumentRegistry();
+/** Numbers the compilers: their virtual files must not meet in the shared registry. */
+let compilers = 0;
+
+/** The top-level names a cell declares (value kinds win over type-only ones) and those it exports itself. */
+function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>; exported: Set<string> } {
+  const names = new Map<string, BindingKind>();
+  const exported = new Set<string>();
+  const add = (name: ts.Identifier | undefined, kind: BindingKind, node?: ts.Node) => {
+    if (!name) return;
+    const before = names.get(name.text);
+    if (!before || before === "type") names.set(name.text, kind);
+    const modifiers = node && ts.canHaveModifiers(node) ? ts.getModifiers(node) : undefined;
+    const isExport = modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    const isDefault = modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
+    if (isExport && !isDefault) exported.add(name.text);
+  };
+  const addBinding = (name: ts.BindingName, kind: BindingKind, node: ts.Node): void => {
+    if (ts.isIdentifier(name)) add(name, kind, node);
+    else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, kind, node);
+  };
+  // `var`s in top-level blocks and loops belong to the cell's scope too (`for (var i = 0; ...)`).
+  const addVars = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node)) return;
+    if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
+      for (const d of node.declarations) addBinding(d.name, "let", node);
+    }
+    ts.forEachChild(node, addVars);
+  };
+  for (const statement of source.statements) {
+    if (ts.isVariableStatement(statement)) {
+      const flags = statement.declarationList.flags;
+      const kind = flags & (ts.NodeFlags.Const | ts.NodeFlags.Using) ? "const" : "let";
+      for (const d of statement.declarationList.declarations) addBinding(d.name, kind, statement);
+    } else if (ts.isFunctionDeclaration(statement)) add(statement.name, "function", statement);
+    else if (ts.isClassDeclaration(statement)) add(statement.name, "class", statement);
+    else if (ts.isEnumDeclaration(statement)) add(statement.name, "enum", statement);
+    else if (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) add(statement.name, "type", statement);
+    else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name)) add(statement.name, "namespace", statement);
+    else if (ts.isImportEqualsDeclaration(statement)) add(statement.name, "import", statement);
+    else if (ts.isImportDeclaration(statement) && statement.importClause) {
+      const clause = statement.importClause;
+      add(clause.name, "import");
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name, "import");
+      if (bindings && ts.isNamedImports(bindings)) for (const e of bindings.elements) add(e.name, "import");
+    } else if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      if (!statement.moduleSpecifier && clause && ts.isNamedExports(clause)) for (const e of clause.elements) exported.add(e.name.text);
+    } else addVars(statement);
+  }
+  return { names, exported };
+}
+
+/** Every identifier text in a cell: the earlier names it may refer to. */
+function identifiers(source: ts.SourceFile): Set<string> {
+  const out = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) out.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
+function parse(code: string): ts.SourceFile {
+  return ts.createSourceFile("cell.ts", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+}
+
+/** UTF-16 offset of the code point index `cursor` (Jupyter counts code points). */
+function toUtf16(text: string, cursor: number): number {
+  let offset = 0;
+  for (let seen = 0; seen < cursor && offset < text.length; seen++) {
+    offset += text.codePointAt(offset)! > 0xffff ? 2 : 1;
+  }
+  return offset;
+}
+
+/** Code point index of the UTF-16 offset `offset`. */
+function toCodePoints(text: string, offset: number): number {
+  return [...text.slice(0, offset)].length;
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, column: offset - lineStart + 1 };
+}
+
+/** Where a name is declared: the name's span and the whole declaration's. */
+interface Declaration {
+  fileName: string;
+  textSpan: ts.TextSpan;
+  contextSpan?: ts.TextSpan;
+}
+
+/** The first top-level declaration of `name` in a cell's file (its code or its .d.ts). */
+function findDeclaration(file: ts.SourceFile, name: string): Declaration | undefined {
+  const inBinding = (binding: ts.BindingName): ts.Identifier | undefined => {
+    if (ts.isIdentifier(binding)) return binding.text === name ? binding : undefined;
+    for (const element of binding.elements) {
+      const found = ts.isOmittedExpression(element) ? undefined : inBinding(element.name);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const statement of file.statements) {
+    let found: ts.Node | undefined;
+    if (ts.isVariableStatement(statement)) {
+      for (const d of statement.declarationList.declarations) found ??= inBinding(d.name);
+    } else if (
+      ts.isFunctionDeclaration(statement) ||
+      ts.isClassDeclaration(statement) ||
+      ts.isEnumDeclaration(statement) ||
+      ts.isInterfaceDeclaration(statement) ||
+      ts.isTypeAliasDeclaration(statement) ||
+      ts.isModuleDeclaration(statement)
+    ) {
+      if (statement.name && ts.isIdentifier(statement.name) && statement.name.text === name) found = statement.name;
+    }
+    if (!found) continue;
+    const contextStart = statement.getStart(file);
+    return {
+      fileName: file.fileName,
+      textSpan: { start: found.getStart(file), length: name.length },
+      contextSpan: { start: contextStart, length: statement.end - contextStart },
+    };
+  }
+  return undefined;
+}
+
+/** Up to this many matches, each gets its signature in the metadata (each costs a details lookup). */
+const DETAILED_COMPLETIONS = 5;
+
+/** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
+function jupyterType(kind: ts.ScriptElementKind): string {
+  const K = ts.ScriptElementKind;
+  switch (kind) {
+    case K.functionElement:
+    case K.localFunctionElement:
+    case K.memberFunctionElement:
+    case K.constructorImplementationElement:
+      return "function";
+    case K.classElement:
+    case K.localClassElement:
+    case K.interfaceElement:
+    case K.typeElement:
+    case K.enumElement:
+    case K.typeParameterElement:
+    case K.primitiveType:
+      return "class";
+    case K.moduleElement:
+    case K.externalModuleName:
+      return "module";
+    case K.keyword:
+      return "keyword";
+    case K.memberVariableElement:
+    case K.memberGetAccessorElement:
+    case K.memberSetAccessorElement:
+    case K.memberAccessorVariableElement:
+    case K.enumMemberElement:
+      return "property";
+    case K.directory:
+    case K.scriptElement:
+      return "path";
+    default:
+      return "instance";
+  }
+}
+
+/** A name imported from an earlier cell is shown as what it stands for, not as an import. */
+function withoutAlias(display: string): string {
+  return display.replace(/^\(alias\) /, "").replace(/\nimport [\w$]+$/, "");
+}
+
+interface VirtualFile {
+  text: string;
+  version: number;
+}
+
+interface CommittedCell {
+  file: string;
+  /** The name the cell was compiled under (e.g. "cell3.ts"). */
+  name: string;
+  /** The cell's code (`file` holds its declarations). */
+  code: string;
+}
+
+/** Where a name visible to the next cell comes from. */
+interface Visible {
+  cell: number;
+  kind: BindingKind;
+}
+
+export class CellCompiler {
+  readonly #id: number;
+  readonly #cwd: string;
+  readonly #kernelRoot: string;
+  readonly #files = new Map<string, VirtualFile>();
+  readonly #cells: CommittedCell[] = [];
+  readonly #visible = new Map<string, Visible>();
+  readonly #globalsFile: string;
+  /**
+   * Two language services over the same cells: one type-checks the cell to run, one serves completion and
+   * inspection. Their current files differ in what they import, and a program whose imports change is
+   * rebuilt at a higher cost than one where only a file's text changed.
+   */
+  readonly #checkFile: string;
+  readonly #checkService: ts.LanguageService;
+  readonly #editFile: string;
+  readonly #editService: ts.LanguageService;
+  /** Snapshots of real files, by path and version, for both services. */
+  readonly #snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
+  readonly #moduleCache: ts.ModuleResolutionCache;
+  readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
+  #missingModule = false;
+  #lastCompiled: { code: string; cellName: string } | undefined;
+
+  constructor(options: CellCompilerOptions) {
+    this.#cwd = path.resolve(options.cwd);
+    this.#kernelRoot = path.resolve(options.kernelRoot);
+    this.#id = compilers++;
+    this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
+    this.#checkFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_check__.ts`);
+    this.#editFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_edit__.ts`);
+    this.#files.set(this.#globalsFile, { text: KERNEL_GLOBALS, version: 1 });
+    const canonical = ts.sys.useCaseSensitiveFileNames ? (f: string) => f : (f: string) => f.toLowerCase();
+    this.#moduleCache = ts.createModuleResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
+    this.#typeCache = ts.createTypeReferenceDirectiveResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
+    this.#checkService = ts.createLanguageService(this.#host(this.#checkFile), registry);
+    this.#editService = ts.createLanguageService(this.#host(this.#editFile), registry);
+  }
+
+  #host(currentFile: string): ts.LanguageServiceHost {
+    const files = this.#files;
+    const fileExists = (f: string) => files.has(f) || ts.sys.fileExists(f);
+    const readFile = (f: string) => files.get(f)?.text ?? ts.sys.readFile(f);
+    const version = (f: string) => {
+      const file = files.get(f);
+      if (file) return String(file.version);
+      // Library files never change; the user's own sources may be edited beside the notebook.
+      if (f.includes("/node_modules/")) return "0";
+      return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
+    };
+    // The language service asks for every file's snapshot for every new program: read each version once.
+    const snapshots = this.#snapshots;
+    const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
+      getCompilationSettings: () => COMPILER_OPTIONS,
+      // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
+      // of the program is released from the registry and would be parsed again when a later cell uses it.
+      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), currentFile],
+      getScriptVersion: version,
+      getScriptSnapshot: (f) => {
+        const v = version(f);
+        const cached = snapshots.get(f);
+        if (cached?.version === v) return cached.snapshot;
+        const text = readFile(f);
+        const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+        snapshots.set(f, { version: v, snapshot });
+        return snapshot;
+      },
+      // Not in the public host interface (typescript 6.0 reads it): lets each new program reuse the cached
+      // package.json lookups instead of reading them again for every file.
+      getModuleResolutionCache: () => this.#moduleCache,
+      getCurrentDirectory: () => this.#cwd,
+      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+      fileExists,
+      readFile,
+      directoryExists: ts.sys.directoryExists,
+      getDirectories: ts.sys.getDirectories,
+      realpath: ts.sys.realpath,
+      useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+      resolveModuleNameLiterals: (literals, containingFile, _redirect, options, containingSource) =>
+        literals.map((literal) =>
+          this.#resolveModule(literal.text, containingFile, ts.getModeForUsageLocation(containingSource, literal, options)),
+        ),
+      resolveTypeReferenceDirectiveReferences: (references, containingFile, redirect, options, containingSource) =>
+        references.map((reference) => {
+          const name = typeof reference === "string" ? reference : reference.fileName.toLowerCase();
+          const mode =
+            typeof reference === "string" ? undefined : ts.getModeForFileReference(reference, containingSource?.impliedNodeFormat);
+          const resolve = (from: string) =>
+            ts.resolveTypeReferenceDirective(name, from, options, ts.sys, redirect, this.#typeCache, mode);
+          const found = resolve(containingFile);
+          return found.resolvedTypeReferenceDirective ? found : resolve(path.join(this.#kernelRoot, "index.ts"));
+        }),
+    };
+    return host;
+  }
+
+  /**
+   * Committed cells by their specifier; "dropout-lab" from the kernel's own package; everything else from the
+   * importing file, then (for package names) from the kernel's install.
+   */
+  #resolveModule(name: string, containingFile: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations {
+    const cell = CELL_SPECIFIER.exec(name);
+    if (cell) {
+      const resolvedFileName = this.#cells[Number(cell[1])]?.file;
+      if (resolvedFileName === undefined) return { resolvedModule: undefined };
+      const extension = resolvedFileName.endsWith(".d.ts") ? ts.Extension.Dts : ts.Extension.Ts;
+      return { resolvedModule: { resolvedFileName, extension, isExternalLibraryImport: false } };
+    }
+    const fromKernel = path.join(this.#kernelRoot, "index.ts");
+    const resolve = (from: string) => ts.resolveModuleName(name, from, COMPILER_OPTIONS, ts.sys, this.#moduleCache, undefined, mode);
+    if (name === "dropout-lab" || name.startsWith("dropout-lab/")) return resolve(fromKernel);
+    const found = resolve(containingFile);
+    if (found.resolvedModule || name.startsWith(".") || path.isAbsolute(name)) return found;
+    const fallback = resolve(fromKernel);
+    return fallback.resolvedModule ? fallback : found;
+  }
+
+  /**
+   * The prefix line that imports earlier cells' names and exports this cell's own. For type-checking (and so
+   * for the declarations a commit keeps) it brings only the names the cell mentions, as checking an import
+   * costs time; for completion and inspection it brings every name.
+   */
+  #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
+    const { names, exported } = declaredNames(source);
+    const used = purpose === "edit" ? undefined : identifiers(source);
+    const byCell = new Map<number, string[]>();
+    let out = "";
+    for (const [name, { cell, kind }] of this.#visible) {
+      if (names.has(name) || (used && !used.has(name))) continue;
+      // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
+      // else is imported, keeping its value, type and namespace meanings and its documentation.
+      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+    }
+    for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
+    const own = [...names.keys()].filter((n) => !exported.has(n));
+    if (own.length > 0) out += `export { ${own.join(", ")} }; `;
+    // On its own line: a comment on the prefix's line would not be the JSDoc of the cell's first statement.
+    return out + "\n";
+  }
+
+  /** Puts a cell's code after its prefix in the check or edit service's current file; returns the prefix length. */
+  #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
+    const prefix = this.#prefix(source, purpose);
+    const text = prefix + source.text;
+    const name = purpose === "check" ? this.#checkFile : this.#editFile;
+    const file = this.#files.get(name);
+    if (file?.text !== text) this.#files.set(name, { text, version: (file?.version ?? 0) + 1 });
+    return prefix.length;
+  }
+
+  /**
+   * Type-checks `code` against the committed cells and transpiles it for the REPL-mode evaluator; line N of
+   * the script is line N of the cell. `cellName` (e.g. "cell3.ts") names the cell once it is committed, in
+   * the declaration locations that inspect shows.
+   */
+  compile(code: string, cellName: string): CompileResult {
+    try {
+      return this.#compile(code, cellName);
+    } catch (error) {
+      // The checker itself failed (e.g. its stack overflowed): say so instead of running unchecked code.
+      const message = `TypeScript could not check this cell: ${error instanceof Error ? error.message : String(error)}`;
+      return { ok: false, diagnostics: [{ line: 1, column: 1, message, code: 0 }] };
+    }
+  }
+
+  #compile(code: string, cellName: string): CompileResult {
+    if (this.#missingModule) {
+      // A package may have been installed since the last failed lookup.
+      this.#moduleCache.clear();
+      this.#typeCache.clear();
+    }
+    const source = parse(code);
+    const shift = this.#setCurrent(source, "check");
+    const own = declaredNames(source).names;
+    // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
+    const program = this.#checkService.getProgram()!;
+    const current = program.getSourceFile(this.#checkFile)!;
+    const syntactic = program.getSyntacticDiagnostics(current);
+    const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
+    this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
+    const diagnostics: CellDiagnostic[] = [];
+    for (const d of all) {
+      if (d.category !== ts.DiagnosticCategory.Error || d.start === undefined || d.start < shift) continue;
+      if (IGNORED_CODES.has(d.code)) continue;
+      const start = d.start - shift;
+      const error = d.code === ASSIGN_TO_IMPORT ? this.#assignmentError(d, code.slice(start, start + (d.length ?? 0)), own) : d;
+      const message = ts.flattenDiagnosticMessageText(error.messageText, "\n");
+      diagnostics.push({ ...lineAndColumn(code, start), message, code: error.code });
+    }
+    if (diagnostics.length > 0) return { ok: false, diagnostics };
+
+    const typeOnly = this.#typeOnlyImports(current, program.getTypeChecker(), shift);
+    const result = transpileCell(source, (name) => !typeOnly.has(name.getStart(source)));
+    if (!result.ok) {
+      return {
+        ok: false,
+        diagnostics: result.diagnostics.map((d) => ({
+          ...lineAndColumn(code, d.start ?? 0),
+          message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+          code: d.code,
+        })),
+      };
+    }
+    this.#lastCompiled = { code, cellName };
+    return result;
+  }
+
+  /**
+   * Assigning to a name the prefix imports from an earlier cell: worded as TypeScript words it for a constant,
+   * function, class, ... (an earlier `let` is declared, not imported, and stays assignable).
+   */
+  #assignmentError(
+    diagnostic: ts.Diagnostic,
+    name: string,
+    own: Map<string, BindingKind>,
+  ): Pick<ts.Diagnostic, "messageText" | "code"> {
+    if (own.has(name)) return diagnostic;
+    const kind = this.#visible.get(name)?.kind;
+    if (kind === "const") return { messageText: `Cannot assign to '${name}' because it is a constant.`, code: 2588 };
+    if (kind === "function" || kind === "class" || kind === "enum" || kind === "namespace") {
+      return { messageText: `Cannot assign to '${name}' because it is a ${kind}.`, code: ASSIGN_TO_IMPORT };
+    }
+    return { messageText: `Cannot assign to '${name}' because it is an import.`, code: ASSIGN_TO_IMPORT };
+  }
+
+  /** Cell offsets of the cell's own import bindings that name only types (they are not emitted). */
+  #typeOnlyImports(file: ts.SourceFile, checker: ts.TypeChecker, shift: number): Set<number> {
+    const out = new Set<number>();
+    const check = (name: ts.Identifier | undefined) => {
+      if (!name) return;
+      const symbol = checker.getSymbolAtLocation(name);
+      if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return;
+      const target = checker.getAliasedSymbol(symbol);
+      if (!(target.flags & ts.SymbolFlags.Value)) out.add(name.getStart(file) - shift);
+    };
+    for (const statement of file.statements) {
+      if (!ts.isImportDeclaration(statement) || statement.getStart(file) < shift || !statement.importClause) continue;
+      const clause = statement.importClause;
+      check(clause.name);
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) check(bindings.name);
+      if (bindings && ts.isNamedImports(bindings)) bindings.elements.forEach((e) => check(e.name));
+    }
+    return out;
+  }
+
+  /**
+   * Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. The cell
+   * is kept as its declarations (.d.ts), so that later cells read its types instead of inferring them again
+   * from its code, cell after cell, in every new program.
+   */
+  commit(code: string): void {
+    const index = this.#cells.length;
+    const source = parse(code);
+    this.#setCurrent(source, "check");
+    const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
+    const emitted = this.#declarations();
+    const file = emitted ? `${base}.d.ts` : `${base}.ts`;
+    this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
+    const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
+    this.#cells.push({ file, name, code });
+    for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
+  }
+
+  /** The check file's declarations, or undefined when TypeScript cannot make them (then the code is kept). */
+  #declarations(): string | undefined {
+    try {
+      const output = this.#checkService.getEmitOutput(this.#checkFile, true);
+      return output.outputFiles.find((f) => f.name.endsWith(".d.ts"))?.text;
+    } catch {
+      return undefined;
+    }
+  }
+
+  complete(code: string, cursorPos: number): CompleteReply {
+    const cursor = toUtf16(code, cursorPos);
+    const shift = this.#setCurrent(parse(code), "edit");
+    let start = cursor;
+    while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
+    const completions = this.#editService.getCompletionsAtPosition(this.#editFile, cursor + shift, {
+      includeCompletionsForModuleExports: false,
+      includeCompletionsWithInsertText: false,
+    });
+    const entries = completions?.entries ?? [];
+    const span = entries.find((e) => e.replacementSpan)?.replacementSpan;
+    if (span) start = span.start - shift;
+    const word = code.slice(start, cursor);
+    const matches = entries
+      .filter((e) => e.name.toLowerCase().startsWith(word.toLowerCase()))
+      .sort((a, b) => (a.sortText === b.sortText ? (a.name < b.name ? -1 : 1) : a.sortText < b.sortText ? -1 : 1));
+    const cursorStart = toCodePoints(code, start);
+    const cursorEnd = toCodePoints(code, cursor);
+    const detailed = matches.length <= DETAILED_COMPLETIONS;
+    const types = matches.map((entry) => {
+      const item = { start: cursorStart, end: cursorEnd, text: entry.name, type: this.#completionType(entry) };
+      if (!detailed) return item;
+      const details = this.#editService.getCompletionEntryDetails(
+        this.#editFile, cursor + shift, entry.name, undefined, entry.source, undefined, entry.data,
+      );
+      return details ? { ...item, signature: withoutAlias(ts.displayPartsToString(details.displayParts)) } : item;
+    });
+    return {
+      matches: matches.map((e) => e.name),
+      cursorStart,
+      cursorEnd,
+      metadata: { _jupyter_types_experimental: types },
+    };
+  }
+
+  /** The Jupyter type of a completion; a name from an earlier cell is typed by its declaration there. */
+  #completionType(entry: ts.CompletionEntry): string {
+    const kind = entry.kind === ts.ScriptElementKind.alias ? this.#visible.get(entry.name)?.kind : undefined;
+    if (kind === "function") return "function";
+    if (kind === "class" || kind === "type" || kind === "enum") return "class";
+    if (kind === "namespace") return "module";
+    return jupyterType(entry.kind);
+  }
+
+  inspect(code: string, cursorPos: number, detailLevel: number): InspectReply {
+    const cursor = toUtf16(code, cursorPos);
+    const shift = this.#setCurrent(parse(code), "edit");
+    const at = (offset: number) =>
+      offset < 0 ? undefined : this.#editService.getQuickInfoAtPosition(this.#editFile, offset + shift);
+    const quickInfo = at(cursor) ?? at(cursor - 1);
+    if (!quickInfo) return { found: false, data: {} };
+    const { info, declaration } = this.#declared(quickInfo, shift);
+    const signature = withoutAlias(ts.displayPartsToString(info.displayParts));
+    const documentation = ts.displayPartsToString(info.documentation);
+    const tags = (info.tags ?? []).map((tag) => {
+      const text = ts.displayPartsToString(tag.text);
+      const marked = (tag.text ?? []).map((p) => (p.kind === "parameterName" ? `\`${p.text}\`` : p.text)).join("");
+      return { plain: `@${tag.name}${text ? ` ${text}` : ""}`, markdown: `*@${tag.name}*${marked ? ` ${marked}` : ""}` };
+    });
+    const plain = [signature, documentation, tags.map((t) => t.plain).join("\n")].filter(Boolean);
+    const markdown = ["```typescript\n" + signature + "\n```", documentation, tags.map((t) => t.markdown).join("\n\n")].filter(Boolean);
+    if (detailLevel > 0) {
+      const source = declaration && this.#declarationSource(declaration);
+      if (source) {
+        plain.push(`Defined in ${source.where}:\n${source.text}`);
+        markdown.push(`Defined in ${source.where}:\n\n\`\`\`typescript\n${source.text}\n\`\`\``);
+      }
+    }
+    return { found: true, data: { "text/plain": plain.join("\n\n"), "text/markdown": markdown.join("\n\n") } };
+  }
+
+  /**
+   * Quick info and location of the declaration a name in the current cell stands for, looking through the
+   * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
+   */
+  #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
+    const definition = this.#editService.getDefinitionAtPosition(this.#editFile, info.textSpan.start)?.[0];
+    if (!definition) return { info };
+    let declaration: Declaration = definition;
+    if (definition.fileName === this.#editFile && definition.textSpan.start < shift) {
+      const name = definition.name;
+      const cell = this.#visible.get(name)?.cell;
+      const file = cell === undefined ? undefined : this.#editService.getProgram()?.getSourceFile(this.#cells[cell]!.file);
+      const found = file && findDeclaration(file, name);
+      if (!found) return { info };
+      declaration = found;
+    } else if (info.kind !== ts.ScriptElementKind.alias) {
+      return { info, declaration };
+    }
+    const original = this.#editService.getQuickInfoAtPosition(declaration.fileName, declaration.textSpan.start);
+    return { info: original ?? info, declaration };
+  }
+
+  /** Where a declaration is ("cell3.ts, line 2") and its source text (at most 60 lines). */
+  #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
+    let file = this.#editService.getProgram()?.getSourceFile(declaration.fileName);
+    if (!file) return undefined;
+    // A package file is named from its package ("@types/node/path.d.ts"), others from the notebook's folder.
+    const packageStart = declaration.fileName.lastIndexOf("/node_modules/");
+    let where =
+      declaration.fileName === this.#editFile
+        ? "this cell"
+        : packageStart >= 0
+          ? declaration.fileName.slice(packageStart + "/node_modules/".length)
+          : path.relative(this.#cwd, declaration.fileName);
+    const cell = this.#cells.find((c) => c.file === declaration.fileName);
+    if (cell) {
+      // Show the cell's own code rather than its declarations.
+      const name = file.text.substr(declaration.textSpan.start, declaration.textSpan.length);
+      const code = parse(cell.code);
+      const found = findDeclaration(code, name);
+      if (found) [file, declaration] = [code, found];
+      where = cell.name;
+    }
+    const span = declaration.contextSpan ?? declaration.textSpan;
+    const lines = file.text.slice(span.start, span.start + span.length).split("\n");
+    const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
+    const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
+    return { where: declaration.fileName === this.#editFile ? where : `${where}, line ${line}`, text };
+  }
+
+  isComplete(code: string): IsCompleteReply {
+    const { diagnostics } = ts.transpileModule(code, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleDetection: ts.ModuleDetectionKind.Force },
+      reportDiagnostics: true,
+    });
+    const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined);
+    if (errors.length === 0) return { status: "complete" };
+    const end = code.trimEnd().length;
+    const continues = (d: ts.Diagnostic) =>
+      d.code === UNTERMINATED_TEMPLATE ||
+      d.code === UNTERMINATED_COMMENT ||
+      (d.code === UNTERMINATED_STRING && code.trimEnd().endsWith("\\")) ||
+      (d.start! >= end && d.code !== UNTERMINATED_STRING);
+    if (!errors.every(continues)) return { status: "invalid" };
+    if (errors.some((d) => d.code === UNTERMINATED_TEMPLATE || d.code === UNTERMINATED_STRING)) {
+      // Spaces added at the start of the next line would become part of the string.
+      return { status: "incomplete", indent: "" };
+    }
+    // The next line continues at the last written line's indentation, one level deeper after an opener.
+    const lastLine = code.trimEnd().split("\n").pop()!;
+    const indent = /^[ \t]*/.exec(lastLine)![0];
+    return { status: "incomplete", indent: /[{([]$/.test(lastLine.trimEnd()) ? indent + "  " : indent };
+  }
+}
+
+const UNTERMINATED_STRING = 1002;
+const UNTERMINATED_TEMPLATE = 1160;
+const UNTERMINATED_COMMENT = 1010;

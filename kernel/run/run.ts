@@ -1,0 +1,98 @@
+/**
+ * The headless runner behind `dropout-lab run`: executes a notebook's code cells in order through a
+ * spawned dropout-lab kernel over the real protocol, as a Jupyter front end would, and saves the outputs.
+ */
+import { dirname, resolve } from "node:path";
+import { KernelClient } from "../client.js";
+import {
+  type CodeCell,
+  injectParameters,
+  joinSource,
+  OutputCollector,
+  readNotebook,
+  writeNotebook,
+} from "./notebook.js";
+
+export interface RunOptions {
+  /** Values injected after the `parameters` cell. */
+  params?: Record<string, unknown>;
+  /** Where to write the executed notebook; default: over the input. */
+  output?: string;
+  /** Longest a cell may go without sending any message, in ms (default: no limit). */
+  cellTimeoutMs?: number;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunResult {
+  path: string;
+  output: string;
+  cells: number;
+  seconds: number;
+  /** The first failing cell (0-based index among all cells) and its error, when one failed. */
+  failure?: { cell: number; ename: string; evalue: string };
+}
+
+/** Runs one notebook; a failing cell stops the run (later cells keep no outputs) and is reported. */
+export async function runNotebook(path: string, options: RunOptions = {}): Promise<RunResult> {
+  const log = options.log ?? ((line: string) => void process.stderr.write(line + "\n"));
+  const input = resolve(path);
+  const output = resolve(options.output ?? path);
+  const nb = readNotebook(input);
+  injectParameters(nb, options.params ?? {});
+  for (const cell of nb.cells) {
+    if (cell.cell_type === "code") {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+  }
+  const started = Date.now();
+  const client = await KernelClient.start({ cwd: dirname(input) });
+  const result: RunResult = { path: input, output, cells: 0, seconds: 0 };
+  try {
+    const info = await client.ready(30_000);
+    nb.metadata.kernelspec = { name: "dropout-lab", display_name: "TypeScript (dropout-lab)", language: "typescript" };
+    nb.metadata.language_info = info.content.language_info;
+    for (const [index, cell] of nb.cells.entries()) {
+      if (cell.cell_type !== "code" || joinSource(cell.source).trim() === "") continue;
+      const failure = await runCell(client, cell, options.cellTimeoutMs);
+      result.cells++;
+      if (failure) {
+        result.failure = { cell: index, ...failure };
+        log(`${path}: cell ${index} failed: ${failure.ename}: ${failure.evalue}`);
+        break;
+      }
+    }
+  } finally {
+    await client.close();
+    result.seconds = (Date.now() - started) / 1000;
+    nb.metadata.dropout_lab = { ...(nb.metadata.dropout_lab as object), wall_seconds: result.seconds, params: options.params ?? {} };
+    writeNotebook(output, nb);
+  }
+  log(`${path}: ${result.cells} cells in ${result.seconds.toFixed(1)} s${result.failure ? " (failed)" : ""} → ${output}`);
+  return result;
+}
+
+async function runCell(
+  client: KernelClient,
+  cell: CodeCell,
+  timeoutMs = 2 ** 31 - 1,
+): Promise<{ ename: string; evalue: string } | undefined> {
+  const start = new Date().toISOString();
+  const id = await client.send("shell", "execute_request", {
+    code: joinSource(cell.source),
+    silent: false,
+    store_history: true,
+    user_expressions: {},
+    allow_stdin: false,
+    stop_on_error: true,
+  });
+  const collector = new OutputCollector();
+  for (const m of await client.iopubUntilIdle(id, timeoutMs)) collector.add(m);
+  const reply = await client.reply("shell", id, timeoutMs);
+  cell.outputs = collector.saved();
+  cell.execution_count = (reply.content.execution_count as number | undefined) ?? null;
+  cell.metadata.execution = { "shell.execute_request": start, "shell.execute_reply": new Date().toISOString() };
+  if (reply.content.status === "ok") return undefined;
+  return { ename: String(reply.content.ename ?? reply.content.status), evalue: String(reply.content.evalue ?? "") };
+}

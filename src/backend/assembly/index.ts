@@ -1,0 +1,12 @@
+// The WebAssembly kernels of the backend. Built twice by scripts/build-wasm.mjs: with SIMD128 and with
+// relaxed SIMD (fused multiply-add); memory is imported and shared with the worker instances.
+export { gemm, gemmWorkspaceBytes, gemmPackA, gemmPackedABytes } from "./gemm";
+export { dropout } from "./dropout";
+export { relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
+export { im2col, col2im } from "./conv";
+export { lstmForward, lstmBackward } from "./lstm";
+
+/** First byte after the module's static data; the JavaScript side allocates above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
