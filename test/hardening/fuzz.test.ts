@@ -110,7 +110,7 @@ describe("wire fuzz", () => {
   }, 120_000);
 
   it("survives the fuzz; no forged code runs; ill-typed requests get well-formed replies", async () => {
-    const total = size(1200, 10_500);
+    const total = size(600, 10_500);
     const random = rng(0x5eed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const hugeSize = size(4, 64) * 2 ** 20;

@@ -63,7 +63,7 @@ describe("soak", () => {
   });
 
   it("many cells: counts increase, nothing after idle, bounded memory, two subscribers", async () => {
-    const total = size(400, 10_000);
+    const total = size(250, 10_000);
     const warmup = Math.max(100, Math.floor(total / 10));
     const finished = new Set<string>();
     let afterIdle = 0;
