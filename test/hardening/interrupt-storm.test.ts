@@ -16,6 +16,9 @@ const LOOPS = {
   microtasks: "while (true) { await null; }",
 } as const;
 
+/** A cell whose type-check takes a while, so an interrupt can arrive before it runs. */
+const SLOW_TO_COMPILE = `n++;\n${Array.from({ length: 400 }, (_, i) => `n += [${i}].map((v) => v * 0)[0]!;`).join("\n")}\nwhile (true) {}`;
+
 describe("interrupt storm", () => {
   let k: KernelClient;
   const marker = join(mkdtempSync(join(tmpdir(), "dl-storm-")), "running");
@@ -36,6 +39,21 @@ describe("interrupt storm", () => {
       expect(reply.content.status).toBe("ok");
     }
   }
+
+  it("an interrupt that arrives while the cell is still being compiled stops it", async () => {
+    for (const mode of ["request", "signal"] as const) {
+      const before = Number((await run(k, "n")).result);
+      const id = await k.send("shell", "execute_request", { code: SLOW_TO_COMPILE, stop_on_error: false });
+      await k.inbox.iopub.next((m) => m.header.msg_type === "execute_input" && m.parentHeader.msg_id === id, 120_000, "execute_input");
+      await interrupt(mode);
+      const reply = await k.reply("shell", id, 10_000);
+      expect(reply.content.ename, mode).toBe("KeyboardInterrupt");
+      await k.iopubUntilIdle(id);
+      // it stopped before or while running: state is intact either way
+      expect(Number((await run(k, "n")).result)).toBeGreaterThanOrEqual(before);
+      await run(k, `n = ${before}`);
+    }
+  }, 120_000);
 
   it("stops every loop within 1 s by either route; state survives; idle interrupts are harmless", async () => {
     const total = size(12, 100);
