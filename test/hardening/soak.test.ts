@@ -63,7 +63,7 @@ describe("soak", () => {
   });
 
   it("many cells: counts increase, nothing after idle, bounded memory, two subscribers", async () => {
-    const total = size(250, 10_000);
+    const total = size(150, 10_000);
     // The kernel's V8 heaps grow lazily (the compiler's garbage is collected late): RSS rises for several
     // hundred cells and then levels off, so growth is measured from the high-water mark of a long warm-up,
     // and only in the full run (in the short run the warm-up has not ended).
