@@ -323,23 +323,21 @@ class WorkerExecutor implements Executor {
     await this.inspector("Debugger.enable");
     try {
       await this.inspector("Debugger.setBlackboxPatterns", { patterns: ["^node:", `^${escape(kernelScripts)}`] });
-      const nextPause = async (method: "Debugger.pause" | "Debugger.stepOut", budgetMs: number) => {
+      const nextPause = async (method: "Debugger.pause" | "Debugger.stepOut") => {
         const paused = new Promise<CallFrame[]>((resolve) => (this.pausedWaiter = resolve));
         await this.inspector(method);
-        const frames = await Promise.race([paused, sleep(budgetMs - (Date.now() - started)).then(() => undefined)]);
+        const frames = await Promise.race([paused, sleep(PAUSE_BUDGET_MS - (Date.now() - started)).then(() => undefined)]);
         this.pausedWaiter = undefined;
         return frames;
       };
-      // Running code always reaches the first pause; on a loaded machine that can take longer than the
-      // stepping budget, and giving up early would replace the worker (and lose every variable) needlessly.
-      let frames = await nextPause("Debugger.pause", STUCK_MS);
+      let frames = await nextPause("Debugger.pause");
       while (frames && this.running === running) {
         if (await this.terminable(frames)) {
           void this.inspector("Runtime.terminateExecution");
           await this.inspector("Debugger.resume");
           break;
         }
-        frames = Date.now() - started < PAUSE_BUDGET_MS ? await nextPause("Debugger.stepOut", PAUSE_BUDGET_MS) : undefined;
+        frames = Date.now() - started < PAUSE_BUDGET_MS ? await nextPause("Debugger.stepOut") : undefined;
       }
     } finally {
       await this.inspector("Debugger.disable");
