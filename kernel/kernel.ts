@@ -178,7 +178,7 @@ export class Kernel {
     this.publish("status", { execution_state: "busy" }, request);
     if (channel === "shell") this.active = request;
     try {
-      const handler = override ?? this.handlers[type];
+      const handler = override ?? (Object.hasOwn(this.handlers, type) ? this.handlers[type] : undefined);
       if (!handler) {
         this.log(`dropout-lab: unknown message type ${JSON.stringify(type)} on ${channel}`);
         return;

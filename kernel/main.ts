@@ -1,4 +1,5 @@
 /** Runs the kernel for one connection file until shutdown_request, SIGTERM or the parent's death. */
+import { endChildren } from "./children.js";
 import type { ConnectionInfo } from "./connection.js";
 import type { Executor } from "./exec/types.js";
 import { defaultHistoryPath, HistoryStore } from "./history.js";
@@ -31,6 +32,8 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
       log(`dropout-lab: shutting down (${why})`);
       const timeout = new Promise((r) => setTimeout(r, 3000).unref());
       await Promise.race([Promise.allSettled([executor?.shutdown(), sockets?.close()]), timeout]);
+      const children = await endChildren();
+      if (children.length) log(`dropout-lab: ended child processes ${children.join(", ")}`);
     }
     process.exit(code);
   };
