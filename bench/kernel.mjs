@@ -5,15 +5,20 @@
 //   ready_ms            spawn → first kernel_info_reply (median of STARTS starts)
 //   first_cell_ms       the first `1 + 1` cell right after that reply (execute_reply and idle)
 //   trivial_cell_ms     median round trip of `1 + 1` (execute_reply and idle), TRIVIAL cells after warm-up
+//   kernel_info_ms      median kernel_info round trip (reply and idle): the protocol's own share of a cell
+//   trivial_compile_ms, trivial_commit_ms, trivial_run_ms, trivial_executor_ms
+//                       ours, in process (bench/kernel-trivial.mjs): compiler check, commit, evaluator thread
+//                       round trip without compiler, executor with compiler
 //   hotloop_ratio       a loop over top-level `let`s as a cell (round trip minus the trivial median) over the
 //                       same code as a plain node ES module (timed inside the script)
 //   outputs_after_idle  over OUTPUT_CELLS cells that print, await and return a value: iopub messages that
 //                       arrive for a request after its idle (should be 0)
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelClient, ROOT } from "../dist/kernel/client.js";
+import { trivialAttribution } from "./kernel-trivial.mjs";
 
 const quick = process.argv.includes("--quick");
 const STARTS = quick ? 3 : 7;
@@ -21,6 +26,7 @@ const WARMUP = 20;
 const TRIVIAL = quick ? 50 : 300;
 const HOT_RUNS = quick ? 2 : 5;
 const OUTPUT_CELLS = quick ? 100 : 1000;
+const ATTRIBUTION_CELLS = quick ? 20 : 100;
 /** Loop sizes: ours runs the full loop; tslab's is slower by ~50x, so it runs a fortieth and is compared at that size. */
 const OURS_N = 2e8;
 const TSLAB_N = 5e6;
@@ -52,12 +58,11 @@ async function cell(client, code, timeoutMs = 60_000) {
 
 /** Spawns a kernel; resolves with the client, ms to the first kernel_info_reply, and the first cell's ms. */
 async function start(name) {
-  const t0 = performance.now();
   const client = await KernelClient.start({ argv: KERNELS[name].argv, cwd: KERNELS[name].cwd });
   try {
     const id = await client.send("shell", "kernel_info_request");
     await client.reply("shell", id, 60_000);
-    const readyMs = performance.now() - t0;
+    const readyMs = performance.now() - client.spawnedAt;
     await client.iopubUntilIdle(id, 60_000).catch(() => client.ready(60_000)); // iopub may not have been subscribed yet
     const [firstMs] = await cell(client, "1 + 1");
     return { client, readyMs, firstMs };
@@ -91,6 +96,12 @@ async function measure(name, hotN) {
     const trivial = [];
     for (let r = 0; r < TRIVIAL; r++) trivial.push((await cell(client, "1 + 1"))[0]);
     const trivialMedian = median(trivial);
+    const info = [];
+    for (let r = 0; r < TRIVIAL; r++) {
+      const t0 = performance.now();
+      await client.request("shell", "kernel_info_request", {}, 60_000);
+      info.push(performance.now() - t0);
+    }
     const hot = [];
     for (let r = 0; r < HOT_RUNS; r++) {
       hot.push((await cell(client, `let s = 0; for (let i = 0; i < ${hotN}; i++) { s += i % 7; } s`, 600_000))[0] - trivialMedian);
@@ -101,6 +112,7 @@ async function measure(name, hotN) {
       ready: starts.map((s) => s.readyMs),
       first: starts.map((s) => s.firstMs),
       trivial,
+      info,
       hot,
       afterIdle,
     };
@@ -124,17 +136,24 @@ const plainOurs = plainLoop(OURS_N);
 const plainTslab = plainLoop(TSLAB_N);
 const ours = await measure("kernel", OURS_N);
 const tslab = await measure("tslab", TSLAB_N);
+const parts = await trivialAttribution(ATTRIBUTION_CELLS);
 
 const row = (label, xs, unit = "ms") => `${label.padEnd(44)} ${median(xs).toFixed(2).padStart(9)} ${unit}   (p10–p90 ${spread(xs)}, n=${xs.length})`;
 const ratioOurs = median(ours.hot) / median(plainOurs);
 const ratioTslab = median(tslab.hot) / median(plainTslab);
-console.log(`kernel bench (load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")})`);
+console.log(`kernel bench (load average ${loadavg().map((x) => x.toFixed(1)).join(" ")})`);
 console.log(row("dropout-lab ready (spawn → kernel_info_reply)", ours.ready));
 console.log(row("tslab ready", tslab.ready));
 console.log(row("dropout-lab first cell after ready", ours.first));
 console.log(row("tslab first cell after ready", tslab.first));
 console.log(row("dropout-lab trivial cell 1 + 1", ours.trivial));
 console.log(row("tslab trivial cell 1 + 1", tslab.trivial));
+console.log(row("dropout-lab kernel_info round trip", ours.info));
+console.log(row("tslab kernel_info round trip", tslab.info));
+console.log(
+  `dropout-lab trivial cell in process, medians of ${ATTRIBUTION_CELLS}: compiler check ${parts.compile.toFixed(2)} ms + commit ` +
+    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with compiler ${parts.executor.toFixed(2)} ms`,
+);
 console.log(row(`plain node loop, ${OURS_N.toExponential()} iterations`, plainOurs));
 console.log(row(`dropout-lab loop cell, ${OURS_N.toExponential()}`, ours.hot) + `  ratio ${ratioOurs.toFixed(2)}x`);
 console.log(row(`plain node loop, ${TSLAB_N.toExponential()} iterations`, plainTslab));
@@ -148,11 +167,18 @@ console.log(
     tslab_first_cell_ms: round(median(tslab.first), 1),
     kernel_trivial_cell_ms: round(median(ours.trivial)),
     tslab_trivial_cell_ms: round(median(tslab.trivial)),
+    kernel_info_ms: round(median(ours.info)),
+    tslab_kernel_info_ms: round(median(tslab.info)),
+    kernel_trivial_compile_ms: round(parts.compile),
+    kernel_trivial_commit_ms: round(parts.commit),
+    kernel_trivial_run_ms: round(parts.run),
+    kernel_trivial_executor_ms: round(parts.executor),
     kernel_hotloop_ratio: round(ratioOurs),
     tslab_hotloop_ratio: round(ratioTslab),
     kernel_hotloop_iterations: OURS_N,
     tslab_hotloop_iterations: TSLAB_N,
     kernel_outputs_after_idle: ours.afterIdle,
     kernel_output_cells: OUTPUT_CELLS,
+    load_average: round(loadavg()[0], 1),
   }),
 );
