@@ -94,6 +94,8 @@ export class KernelClient {
   readonly session = new Session("tester");
   readonly signer: Signer;
   readonly stderr: string[] = [];
+  /** performance.now() just after the kernel process was spawned. */
+  readonly spawnedAt = performance.now();
   readonly inbox: Record<Channel, Inbox> = { shell: new Inbox(), control: new Inbox(), stdin: new Inbox(), iopub: new Inbox() };
   private readonly sockets: { shell: Dealer; control: Dealer; stdin: Dealer; iopub: Subscriber };
   private exited: Promise<number | null>;
