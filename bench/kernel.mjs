@@ -5,7 +5,7 @@
 //   ready_ms            spawn → first kernel_info_reply (median of STARTS starts)
 //   first_cell_ms       the first `1 + 1` cell right after that reply (execute_reply and idle)
 //   trivial_cell_ms     median round trip of `1 + 1` (execute_reply and idle), TRIVIAL cells after warm-up
-//   kernel_info_ms      median kernel_info round trip (reply and idle): the protocol's own share of a cell
+//   kernel_info_ms      median kernel_info round trip (to the reply): the protocol's own share of a cell
 //   trivial_compile_ms, trivial_commit_ms, trivial_run_ms, trivial_executor_ms
 //                       ours, in process (bench/kernel-trivial.mjs): compiler check, commit, evaluator thread
 //                       round trip without compiler, executor with compiler
@@ -99,8 +99,10 @@ async function measure(name, hotN) {
     const info = [];
     for (let r = 0; r < TRIVIAL; r++) {
       const t0 = performance.now();
-      await client.request("shell", "kernel_info_request", {}, 60_000);
+      const id = await client.send("shell", "kernel_info_request");
+      await client.reply("shell", id, 60_000);
       info.push(performance.now() - t0);
+      if (name === "kernel") await client.iopubUntilIdle(id); // tslab publishes no status for kernel_info
     }
     const hot = [];
     for (let r = 0; r < HOT_RUNS; r++) {
