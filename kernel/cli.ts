@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { readConnectionFile } from "./connection.js";
-import { type InstallTarget, installKernelspec } from "./spec.js";
+import type { InstallTarget } from "./spec.js";
 
 const USAGE = `usage:
   dropout-lab install [--user | --sys-prefix | --prefix DIR]   write the kernelspec "dropout-lab" (default --user)
@@ -88,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "install": {
+      const { installKernelspec } = await import("./spec.js");
       const dir = installKernelspec(parseInstall(rest));
       console.log(`dropout-lab: installed kernelspec in ${dir}`);
       return;

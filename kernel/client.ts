@@ -94,6 +94,8 @@ export class KernelClient {
   readonly session = new Session("tester");
   readonly signer: Signer;
   readonly stderr: string[] = [];
+  /** performance.now() just after the kernel process was spawned. */
+  readonly spawnedAt = performance.now();
   readonly inbox: Record<Channel, Inbox> = { shell: new Inbox(), control: new Inbox(), stdin: new Inbox(), iopub: new Inbox() };
   private readonly sockets: { shell: Dealer; control: Dealer; stdin: Dealer; iopub: Subscriber };
   private exited: Promise<number | null>;
@@ -104,18 +106,26 @@ export class KernelClient {
   ) {
     this.signer = new Signer(info.key);
     const routingId = `client-${randomBytes(4).toString("hex")}`;
+    // Retry connecting every 10 ms (ZeroMQ's default is 100 ms) so a kernel is reached as soon as it binds.
+    const options = { linger: 0, reconnectInterval: 10 };
     this.sockets = {
-      shell: new Dealer({ routingId, linger: 0 }),
-      control: new Dealer({ routingId, linger: 0 }),
-      stdin: new Dealer({ routingId, linger: 0 }),
-      iopub: new Subscriber({ linger: 0 }),
+      shell: new Dealer({ routingId, ...options }),
+      control: new Dealer({ routingId, ...options }),
+      stdin: new Dealer({ routingId, ...options }),
+      iopub: new Subscriber(options),
     };
     child.stderr?.on("data", (d: Buffer) => this.stderr.push(d.toString()));
     this.exited = new Promise((r) => child.once("exit", (code) => r(code)));
   }
 
-  /** Spawns the kernel on a fresh connection file (non-empty key unless given) and connects to it. */
-  static async start(options: { key?: string; env?: NodeJS.ProcessEnv; cwd?: string; ipc?: boolean } = {}): Promise<KernelClient> {
+  /**
+   * Spawns a kernel on a fresh connection file (non-empty key unless given) and connects to it. The kernel is
+   * this package's unless `argv` names another command line, kernelspec style: `{connection_file}` in it is
+   * replaced by the file's path.
+   */
+  static async start(
+    options: { key?: string; env?: NodeJS.ProcessEnv; cwd?: string; ipc?: boolean; argv?: string[] } = {},
+  ): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "dl-kernel-"));
     const info = await connectionInfo(options.key);
     if (options.ipc) {
@@ -124,7 +134,9 @@ export class KernelClient {
     }
     const file = join(dir, "connection.json");
     writeConnectionFile(file, info);
-    const child = spawn(process.execPath, [CLI, "kernel", "-f", file], {
+    const [command, ...args] = options.argv?.map((a) => a.replaceAll("{connection_file}", file)) ?? [process.execPath, CLI, "kernel", "-f", file];
+    if (command === undefined) throw new Error("KernelClient.start: argv is empty");
+    const child = spawn(command, args, {
       cwd: options.cwd ?? dir,
       env: { ...process.env, JUPYTER_DATA_DIR: join(dir, "data"), ...options.env },
       stdio: ["ignore", "inherit", "pipe"],

@@ -8,22 +8,35 @@ import { watchParent } from "./parent.js";
 import { KernelSockets } from "./sockets.js";
 import { Signer } from "./wire.js";
 
+/** When no request has come this long after binding, the executor loads anyway. */
+const LOAD_UNASKED_MS = 1000;
+
 const log = (line: string): void => void process.stderr.write(line + "\n");
 
 /** Serves the kernel described by `info` (read from `source`). */
 export async function runKernel(info: ConnectionInfo, source: string): Promise<void> {
   if (info.key === "") log(`dropout-lab: WARNING: ${source} has an empty key; messages are not signed (insecure)`);
-  // The executor module (the TypeScript compiler) takes seconds to load: the sockets are bound first and
-  // kernel_info is answered meanwhile; requests that need the executor wait for it.
+  // Loading the executor module (the TypeScript compiler) blocks this thread for seconds, so it waits until
+  // the first reply on shell or control (a client's kernel_info) is on its way, or until a while after binding
+  // when no client has asked; requests that need the executor wait for it.
   let executor: Executor | null = null;
-  let bound!: () => void;
-  const loading = new Promise<void>((r) => (bound = r)).then(async () => {
+  let wake!: () => void;
+  const loading = new Promise<void>((r) => (wake = r)).then(async () => {
     const { createExecutor } = await import("./exec/index.js");
     executor = createExecutor({ cwd: process.cwd(), onBackgroundEvent: (event) => kernel.background(event) });
     return executor;
   });
   let sockets: KernelSockets | null = null;
-  const outbox: Outbox = { send: (channel, frames) => sockets?.send(channel, frames) };
+  let replied = false;
+  const outbox: Outbox = {
+    send: (channel, frames) => {
+      sockets?.send(channel, frames);
+      if (!replied && (channel === "shell" || channel === "control")) {
+        replied = true;
+        setImmediate(wake); // after the reply's and its idle's sends have started
+      }
+    },
+  };
 
   let stopping = false;
   const stop = async (code: number, why: string): Promise<never> => {
@@ -54,7 +67,7 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
     subscribed: (topic) => kernel.subscribed(topic),
     log,
   });
-  bound();
+  setTimeout(wake, LOAD_UNASKED_MS).unref();
   watchParent((why) => void stop(0, why));
   try {
     await sockets.heartbeat;

@@ -41,9 +41,7 @@ export class KernelSockets implements Outbox {
     k.heartbeatBound = k.startHeartbeat(endpoint(info, "hb"));
     k.heartbeatBound.catch(() => {}); // reported through `heartbeat`
     try {
-      for (const channel of Object.keys(k.sockets) as SocketChannel[]) {
-        await k.sockets[channel].bind(endpoint(info, channel));
-      }
+      await Promise.all((Object.keys(k.sockets) as SocketChannel[]).map((channel) => k.sockets[channel].bind(endpoint(info, channel))));
     } catch (e) {
       await k.close();
       throw e;

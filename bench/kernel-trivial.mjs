@@ -1,0 +1,87 @@
+// Where a trivial cell's time goes, below the sockets: the TypeScript compiler alone (check + transpile, then
+// commit), the executor without a compiler (post to the evaluator thread, REPL-mode evaluation, result back),
+// and the executor with its compiler (what the kernel calls per cell). Needs the build (npm run build:ts).
+//   node bench/kernel-trivial.mjs [cells]
+// bench/kernel.mjs imports `trivialAttribution` and adds the protocol's share (kernel_info round trip).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ROOT } from "../dist/kernel/client.js";
+import { createExecutor } from "../dist/kernel/exec/index.js";
+import { CellCompiler } from "../dist/kernel/exec/typescript.js";
+
+const WARMUP = 20;
+const CODE = "1 + 1";
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A compiler that passes the code through as JavaScript: the executor's own share. */
+const javascript = () => ({
+  compile: (code) => ({ ok: true, js: code }),
+  commit: () => undefined,
+  complete: () => ({ matches: [], cursorStart: 0, cursorEnd: 0, metadata: {} }),
+  inspect: () => ({ found: false, data: {} }),
+  isComplete: () => ({ status: "unknown" }),
+});
+
+async function timeExecutor(dir, cells, compiler) {
+  const executor = createExecutor({ cwd: dir, compiler });
+  await executor.start();
+  let count = 0;
+  const times = [];
+  try {
+    for (let r = 0; r < WARMUP + cells; r++) {
+      const t0 = performance.now();
+      const outcome = await executor.execute(CODE, {
+        executionCount: ++count, silent: false, storeHistory: true, allowStdin: false,
+        onEvent: () => undefined, onInputRequest: async () => "",
+      });
+      if (r >= WARMUP) times.push(performance.now() - t0);
+      if (outcome.status !== "ok") throw new Error(JSON.stringify(outcome));
+    }
+  } finally {
+    await executor.shutdown();
+  }
+  return times;
+}
+
+function timeCompiler(dir, cells) {
+  const compiler = new CellCompiler({ cwd: dir, kernelRoot: ROOT });
+  const check = [];
+  const commit = [];
+  for (let r = 0; r < WARMUP + cells; r++) {
+    const t0 = performance.now();
+    const compiled = compiler.compile(CODE, `cell${r + 1}.ts`);
+    const t1 = performance.now();
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.diagnostics));
+    compiler.commit(CODE);
+    if (r >= WARMUP) {
+      check.push(t1 - t0);
+      commit.push(performance.now() - t1);
+    }
+  }
+  return { check, commit };
+}
+
+/** Medians in ms of `cells` trivial cells after a warm-up, each part in a fresh notebook. */
+export async function trivialAttribution(cells = 200) {
+  const dir = mkdtempSync(join(tmpdir(), "dl-bench-trivial-"));
+  try {
+    const { check, commit } = timeCompiler(dir, cells);
+    const run = await timeExecutor(dir, cells, javascript);
+    const total = await timeExecutor(dir, cells, undefined);
+    return { compile: median(check), commit: median(commit), run: median(run), executor: median(total) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const cells = Number(process.argv[2] ?? 200);
+  const a = await trivialAttribution(cells);
+  console.log(`trivial cell ${JSON.stringify(CODE)}, medians of ${cells}:`);
+  console.log(`  compiler: check + transpile ${a.compile.toFixed(2)} ms, commit ${a.commit.toFixed(2)} ms`);
+  console.log(`  executor without compiler (evaluator thread round trip) ${a.run.toFixed(2)} ms`);
+  console.log(`  executor with compiler ${a.executor.toFixed(2)} ms`);
+}
