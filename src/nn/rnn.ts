@@ -10,7 +10,9 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { add, mul, sigmoid, sub, tanh } from "../tensor/ops.js";
 import { reshape, slice, stack } from "../tensor/shapeops.js";
-import { dropout, linear } from "../tensor/layers.js";
+import { dropout, linear, lstmCell } from "../tensor/layers.js";
+import { accumulate, result } from "../tensor/tensor.js";
+import { alloc } from "../tensor/pool.js";
 import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
@@ -100,18 +102,30 @@ interface Weights {
   bhh: Tensor | null;
 }
 
-/** a·m + b·(1 − m) for a fixed mask m (its complement given). */
-function mix(a: Tensor, b: Tensor, m: Tensor, notM: Tensor): Tensor {
-  return add(mul(a, m), mul(b, notM));
-}
-
-function complement(m: Tensor): Tensor {
-  return new Tensor(affine(m.data, -1, 1), m.shape);
+/**
+ * a·m + b·(1 − m) for a fixed 0/1 mask m of the same shape, in one op: a where m is 1, else b; the gradient
+ * goes to a where m is 1 and to b elsewhere.
+ */
+function mix(a: Tensor, b: Tensor, m: Tensor): Tensor {
+  const md = m.data;
+  const ad = a.data;
+  const bd = b.data;
+  const out = alloc(md.length);
+  for (let j = 0; j < md.length; j++) out[j] = md[j] === 1 ? ad[j]! : bd[j]!;
+  return result(out, m.shape, "mix", [a, b], (g) => {
+    for (const [t, keep] of [[a, 1], [b, 0]] as const) {
+      if (!t.requiresGrad) continue;
+      const gt = alloc(g.length);
+      for (let j = 0; j < g.length; j++) gt[j] = md[j] === keep ? g[j]! : 0;
+      accumulate(t, gt, true);
+    }
+  });
 }
 
 /** One LSTM step from the input projection xp [B, 4H]; returns [h, c] before zoneout. */
 function lstmStep(xp: Tensor, h: Tensor, c: Tensor, w: Weights, H: number, gMask: Tensor | null): [Tensor, Tensor] {
   const gates = add(xp, linear(h, w.whh, w.bhh));
+  if (!gMask) return lstmCell(gates, c);
   const i = sigmoid(slice(gates, [null, [0, H]]));
   const f = sigmoid(slice(gates, [null, [H, 2 * H]]));
   let g = tanh(slice(gates, [null, [2 * H, 3 * H]]));
@@ -299,7 +313,7 @@ abstract class RecurrentBase extends Module {
     if (!pass) return add(mul(prev, z), mul(next, 1 - z));
     // keepMask draws "kept" with probability 1 − p, so rate 1 − z gives d = 1 (keep previous) with probability z.
     const d = this.mask(pass, l, i === 0 ? "zoneout.h" : "zoneout.c", t, shape, 1 - z, false);
-    return mix(prev, next, d, complement(d));
+    return mix(prev, next, d);
   }
   override extraRepr(): string {
     const extra: string[] = [];

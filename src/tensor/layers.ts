@@ -401,3 +401,36 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
     accumulate(x, gx, true);
   });
 }
+
+// ---- fused LSTM cell ----
+
+/**
+ * Fused LSTM cell: from the gate pre-activations gates [B, 4H] (PyTorch's order i, f, g, o) and the previous
+ * cell state cPrev [B, H], returns [h, c] with c = σ(f)·cPrev + σ(i)·tanh(g) and h = σ(o)·tanh(c), in one
+ * backend call each way (float32 steps, the same on every backend and thread count).
+ */
+export function lstmCell(gates: Tensor, cPrev: Tensor): [Tensor, Tensor] {
+  if (gates.ndim !== 2 || cPrev.ndim !== 2 || gates.shape[0] !== cPrev.shape[0] || gates.shape[1] !== 4 * cPrev.shape[1]!) {
+    throw new Error(`lstmCell: gates ${fmt(gates.shape)} and cell state ${fmt(cPrev.shape)} do not match ([B, 4H] and [B, H])`);
+  }
+  const [B, H] = cPrev.shape as [number, number];
+  const n = B * H;
+  const act = alloc(4 * n);
+  const hc = alloc(2 * n);
+  const h = hc.subarray(0, n);
+  const c = hc.subarray(n);
+  backend.lstmForward(gates.data, cPrev.data, c, h, act, B, H);
+  // One node for both outputs; h and c are views of it whose gradients land in its gradient's halves.
+  const both = result(hc, [2, B, H], "lstmCell", [gates, cPrev], (g) => {
+    const dGates = alloc(4 * n);
+    const dcPrev = alloc(n);
+    backend.lstmBackward(act, cPrev.data, c, g.subarray(0, n), g.subarray(n), dGates, dcPrev, B, H);
+    accumulate(gates, dGates, true);
+    accumulate(cPrev, dcPrev, true);
+  });
+  const part = (i: number, data: Float32Array) => result(data, [B, H], "lstmCell", [both], (g) => {
+    const d = gradBuffer(both).subarray(i * n, (i + 1) * n);
+    for (let j = 0; j < n; j++) d[j] += g[j]!;
+  });
+  return [part(0, h), part(1, c)];
+}
