@@ -434,3 +434,32 @@ export function lstmCell(gates: Tensor, cPrev: Tensor): [Tensor, Tensor] {
   });
   return [part(0, h), part(1, c)];
 }
+
+/**
+ * Block `index` of base [T, B, outF] plus a dense layer of x [B, inF]: base[index] + x·wᵀ + b, w [outF, inF]
+ * (a recurrent step's gates: the precomputed input projection at step `index` plus the recurrent term),
+ * with one matrix product accumulating onto the block.
+ */
+export function linearAddBlock(base: Tensor, index: number, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const [outF, inF] = w.shape as [number, number];
+  const batch = x.shape[0]!;
+  if (w.ndim !== 2 || x.ndim !== 2 || x.shape[1] !== inF || base.ndim !== 3 || base.shape[1] !== batch || base.shape[2] !== outF) {
+    throw new Error(`linearAddBlock: base ${fmt(base.shape)}, input ${fmt(x.shape)} and weight ${fmt(w.shape)} do not match`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= base.shape[0]!) throw new RangeError(`linearAddBlock: index ${index} outside base ${fmt(base.shape)}`);
+  if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new Error(`linearAddBlock: bias ${fmt(b.shape)} does not match weight ${fmt(w.shape)}`);
+  const n = batch * outF;
+  const out = alloc(n);
+  out.set(base.data.subarray(index * n, (index + 1) * n));
+  if (b) for (let r = 0; r < batch; r++) for (let j = 0; j < outF; j++) out[r * outF + j] += b.data[j]!;
+  backend.matmul(x.data, w.data, out, batch, outF, inF, false, true, true);
+  return result(out, [batch, outF], "linearAddBlock", b ? [base, x, w, b] : [base, x, w], (g) => {
+    if (base.requiresGrad) {
+      const gb = gradBuffer(base).subarray(index * n, (index + 1) * n);
+      for (let j = 0; j < n; j++) gb[j] += g[j]!;
+    }
+    if (x.requiresGrad) backend.matmul(g, w.data, gradBuffer(x), batch, inF, outF, false, false, true);
+    if (w.requiresGrad) backend.matmul(g, x.data, gradBuffer(w), outF, inF, batch, true, false, true);
+    if (b && b.requiresGrad) backend.sumRows(g, gradBuffer(b), batch, outF, true);
+  });
+}
