@@ -22,7 +22,12 @@ const rows = [];
 // The machine's 1-minute load average at the start and end: above the core count, other processes took
 // turns on our cores and the figures of this run are low.
 const figures = { load_start: +loadavg()[0].toFixed(2) };
-const row = (section, what, config, value, unit) => rows.push({ section, what, config, value, unit });
+const t0 = performance.now();
+const row = (section, what, config, value, unit) => {
+  rows.push({ section, what, config, value, unit });
+  // Progress on stderr, so a slow run shows where it is.
+  console.error(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${section} ${what} (${config}): ${value.toFixed(1)} ${unit}`);
+};
 
 /** CPU time (all threads of this process) per run of the last `best` call, in ms. */
 let cpuPerRun = 0;
@@ -129,9 +134,8 @@ for (const { backend, threads } of configs) {
   row("LSTM cell", "32×128 forward + backward", `${backend}, ${threads}t`, ms * 1000, "µs");
   figures[`lstm_cell_us_${backend}_${threads}t`] = +(ms * 1000).toFixed(1);
 }
-B.shutdown();
-
-// Our training workloads.
+// Our training workloads, on the default backend and thread count (the sections above switched them).
+B.useBackend(B.availableBackends()[0]);
 for (const w of workloads) {
   const rate = await w.run();
   figures[`${w.key}_samples_per_s`] = +rate.toFixed(1);
