@@ -82,7 +82,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
     let gz = g;
     if (activation !== "none") {
       gz = alloc(g.length);
-      if (activation === "relu") for (let i = 0; i < g.length; i++) gz[i] = out[i]! > 0 ? g[i]! : 0;
+      if (activation === "relu") backend.reluBackward(g, out, gz);
       else if (activation === "tanh") for (let i = 0; i < g.length; i++) gz[i] = g[i]! * (1 - out[i]! * out[i]!);
       else for (let i = 0; i < g.length; i++) gz[i] = g[i]! * out[i]! * (1 - out[i]!);
     }
