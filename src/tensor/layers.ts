@@ -132,7 +132,8 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   const L = oh * ow;
   const K = C * k * k;
   const img = C * H * W;
-  const cols = alloc(K * L);
+  // The column matrices live in the backend's memory (no copies in and out per image) for one pass each.
+  let cols = backend.allocate(K * L);
   const out = alloc(N * O * L);
   const im2col = (n: number) => backend.im2col(x.data.subarray(n * img, (n + 1) * img), cols, C, H, W, k, k, stride, padding);
   for (let n = 0; n < N; n++) {
@@ -144,11 +145,13 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
       for (let j = o * L; j < (o + 1) * L; j++) on[j] += bo;
     }
   }
+  backend.release(cols);
   const parents = bias ? [x, w, bias] : [x, w];
   return result(out, [N, O, oh, ow], "conv2d", parents, (g) => {
     const gw = w.requiresGrad ? gradBuffer(w) : null;
     const gx = x.requiresGrad ? gradBuffer(x) : null;
-    const gcols = gx ? alloc(K * L) : null;
+    if (gw) cols = backend.allocate(K * L);
+    const gcols = gx ? backend.allocate(K * L) : null;
     for (let n = 0; n < N; n++) {
       const gn = g.subarray(n * O * L, (n + 1) * O * L);
       if (gw) {
@@ -160,7 +163,8 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
         backend.col2im(gcols, gx.subarray(n * img, (n + 1) * img), C, H, W, k, k, stride, padding);
       }
     }
-    if (gcols) release(gcols);
+    if (gw) backend.release(cols);
+    if (gcols) backend.release(gcols);
     if (bias && bias.requiresGrad) {
       const gb = gradBuffer(bias);
       for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
