@@ -137,7 +137,7 @@ function dims(fn: string, ...d: number[]): void {
 }
 
 // Below these sizes a call runs on the calling thread: waking a worker costs more than it saves.
-const PARALLEL_MACS = 1 << 20;
+const PARALLEL_MACS = 1 << 22;
 const PARALLEL_ELEMENTS = 1 << 18;
 const PARALLEL_DROPOUT = 1 << 14;
 
