@@ -79,8 +79,8 @@ function lstmStep(zoneout) {
 }
 
 export const workloads = [
-  { key: "mlp", label: "MLP 784-800-800-10, dropout 0.5", run: () => rate(mlpStep(0.5), 100, { warmup: 3, minSamples: 6000 }) },
-  { key: "mlp_nodropout", label: "MLP 784-800-800-10, no dropout", run: () => rate(mlpStep(0), 100, { warmup: 3, minSamples: 6000 }) },
+  { key: "mlp", label: "MLP 784-800-800-10, dropout 0.5", run: () => rate(mlpStep(0.5), 100, { warmup: 5, minSamples: 6000, minSeconds: 3 }) },
+  { key: "mlp_nodropout", label: "MLP 784-800-800-10, no dropout", run: () => rate(mlpStep(0), 100, { warmup: 5, minSamples: 6000, minSeconds: 3 }) },
   { key: "cnn", label: "CNN 32×32×3, batch 64", run: () => rate(cnnStep(), 64, { warmup: 1, minSamples: 192, minSeconds: 3 }) },
   { key: "lstm", label: "LSTM 1→128, T=784, batch 32", run: () => rate(lstmStep(null), 32, { warmup: 1, minSeconds: 6 }) },
   {
