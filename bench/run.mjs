@@ -22,7 +22,12 @@ const rows = [];
 // The machine's 1-minute load average at the start and end: above the core count, other processes took
 // turns on our cores and the figures of this run are low.
 const figures = { load_start: +loadavg()[0].toFixed(2) };
-const row = (section, what, config, value, unit) => rows.push({ section, what, config, value, unit });
+const t0 = performance.now();
+const row = (section, what, config, value, unit) => {
+  rows.push({ section, what, config, value, unit });
+  // Progress on stderr, so a slow run shows where it is.
+  console.error(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${section} ${what} (${config}): ${value.toFixed(1)} ${unit}`);
+};
 
 /** CPU time (all threads of this process) per run of the last `best` call, in ms. */
 let cpuPerRun = 0;
@@ -129,14 +134,25 @@ for (const { backend, threads } of configs) {
   row("LSTM cell", "32×128 forward + backward", `${backend}, ${threads}t`, ms * 1000, "µs");
   figures[`lstm_cell_us_${backend}_${threads}t`] = +(ms * 1000).toFixed(1);
 }
-B.shutdown();
-
-// Our training workloads.
+// Our training workloads, on the default backend and thread count (the sections above switched them).
+B.useBackend(B.availableBackends()[0]);
 for (const w of workloads) {
   const rate = await w.run();
   figures[`${w.key}_samples_per_s`] = +rate.toFixed(1);
   row("training", w.label, `backend ${B.backendName()}`, rate, "samples/s");
 }
+// Time per sample with dropout (or zoneout) over time per sample without: 1.0 = free.
+const overhead = (a, b) => figures[`${a}_samples_per_s`] !== undefined && figures[`${b}_samples_per_s`] !== undefined
+  ? +(figures[`${b}_samples_per_s`] / figures[`${a}_samples_per_s`]).toFixed(3) : undefined;
+figures.dropout_overhead = overhead("mlp", "mlp_nodropout");
+figures.zoneout_overhead = overhead("lstm_zoneout", "lstm");
+
+// RSS growth over 1,000 MLP steps after warm-up, in a fresh process (bench/rss.mjs).
+const rss = spawnSync(process.execPath, [...process.execArgv, join(here, "rss.mjs")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+if (rss.status !== 0) throw new Error(`rss.mjs failed with status ${rss.status}`);
+const mem = JSON.parse(rss.stdout.trim().split("\n").pop());
+Object.assign(figures, mem);
+row("memory", "RSS, 1,000 MLP steps", `${mem.rss_warm_mb} → ${mem.rss_after_1000_mb} MiB`, mem.rss_growth_pct, "%");
 
 // PyTorch in the same run.
 const python = "/usr/bin/python3";
@@ -167,7 +183,7 @@ if (hasTorch && !skipTorch) {
     if (ours !== undefined) figures[`${key}_ratio`] = +(ours / t).toFixed(2);
   }
   const drop = torch.torch_mlp_samples_per_s, noDrop = torch.torch_mlp_nodropout_samples_per_s;
-  figures.torch_dropout_overhead = +(noDrop / drop - 1).toFixed(3);
+  figures.torch_dropout_overhead = +(noDrop / drop).toFixed(3);
 } else {
   console.log(`(PyTorch figures skipped: ${skipTorch ? "--no-torch" : "/usr/bin/python3 cannot import torch"})`);
 }

@@ -8,5 +8,84 @@
 //   cnn            32×32×3: conv 3→32 5×5 pad 2, ReLU, maxpool 2, conv 32→64 5×5 pad 2, ReLU, maxpool 2,
 //                  linear 4096→1024, ReLU, linear 1024→10, batch 64
 //   lstm           LSTM 1→128 over T=784, batch 32, loss on linear 128→10 of the last step
-// Entries are added here as the tensor and nn layers land; the list holds only workloads that exist.
-export const workloads = [];
+// and ours only (no PyTorch peer):
+//   lstm_zoneout   the lstm workload with zoneout { cell: 0.15, hidden: 0.15 }
+// Every model is built with the library's public API (dist/src/index.js), as a user would.
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const L = await import(join(here, "../dist/src/index.js"));
+const { nn, random } = L;
+
+/** One SGD (momentum 0.9, lr 0.01) training step of `model` on (x, y); `forward` maps x to logits. */
+function stepper(params, forward, x, y) {
+  const opt = new L.SGD(params, { lr: 0.01, momentum: 0.9 });
+  return () => {
+    opt.zeroGrad();
+    const loss = nn.crossEntropy(forward(x), y);
+    loss.backward();
+    opt.step();
+  };
+}
+
+/**
+ * Samples per second of `step` (each trains on `batch` samples): `warmup` untimed steps, then steps until at
+ * least `minSamples` samples and `minSeconds` have passed.
+ */
+function rate(step, batch, { warmup = 1, minSamples = batch, minSeconds = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) step();
+  let samples = 0;
+  const t0 = performance.now();
+  while (samples < minSamples || performance.now() - t0 < minSeconds * 1000) {
+    step();
+    samples += batch;
+  }
+  return samples / ((performance.now() - t0) / 1000);
+}
+
+/** The MLP workload's training step (784-800-800-10, ReLU, dropout `p` after each hidden layer), batch 100. */
+export function mlpStep(p) {
+  L.manualSeed(0);
+  const hidden = (i, o) => (p > 0 ? [new nn.Linear(i, o, { activation: "relu" }), new nn.Dropout(p)] : [new nn.Linear(i, o, { activation: "relu" })]);
+  const model = new nn.Sequential(...hidden(784, 800), ...hidden(800, 800), new nn.Linear(800, 10));
+  model.train();
+  const batch = 100;
+  const x = L.randn([batch, 784]);
+  const y = random.randint([batch], 0, 10);
+  return stepper(model.parameters(), (v) => model.forward(v), x, y);
+}
+
+function cnnStep() {
+  L.manualSeed(0);
+  const model = new nn.Sequential(
+    new nn.Conv2d(3, 32, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(32, 64, 5, { padding: 2 }), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Flatten(), new nn.Linear(4096, 1024, { activation: "relu" }), new nn.Linear(1024, 10),
+  );
+  model.train();
+  const batch = 64;
+  return stepper(model.parameters(), (v) => model.forward(v), L.randn([batch, 3, 32, 32]), random.randint([batch], 0, 10));
+}
+
+function lstmStep(zoneout) {
+  L.manualSeed(0);
+  const T = 784, batch = 32, H = 128;
+  const lstm = new nn.LSTM(1, H, zoneout ? { zoneout } : {});
+  const head = new nn.Linear(H, 10);
+  lstm.train();
+  const forward = (x) => head.forward(lstm.forward(x).h.reshape([batch, H]));
+  return stepper([...lstm.parameters(), ...head.parameters()], forward, L.randn([T, batch, 1]), random.randint([batch], 0, 10));
+}
+
+export const workloads = [
+  { key: "mlp", label: "MLP 784-800-800-10, dropout 0.5", run: () => rate(mlpStep(0.5), 100, { warmup: 5, minSamples: 6000, minSeconds: 3 }) },
+  { key: "mlp_nodropout", label: "MLP 784-800-800-10, no dropout", run: () => rate(mlpStep(0), 100, { warmup: 5, minSamples: 6000, minSeconds: 3 }) },
+  { key: "cnn", label: "CNN 32×32×3, batch 64", run: () => rate(cnnStep(), 64, { warmup: 1, minSamples: 192, minSeconds: 3 }) },
+  { key: "lstm", label: "LSTM 1→128, T=784, batch 32", run: () => rate(lstmStep(null), 32, { warmup: 1, minSeconds: 6 }) },
+  {
+    key: "lstm_zoneout",
+    label: "LSTM as above, zoneout 0.15/0.15",
+    run: () => rate(lstmStep({ cell: 0.15, hidden: 0.15 }), 32, { warmup: 1, minSeconds: 6 }),
+  },
+];

@@ -3,6 +3,7 @@
  * (state that is saved but not trained, e.g. BatchNorm's running statistics). The training flag lives on
  * each module and `train()`/`eval()` set it for the whole subtree; there is no global mode.
  */
+import * as backend from "../backend/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 
@@ -28,8 +29,19 @@ export abstract class Module {
   /** The module's computation (most modules map a Tensor to a Tensor; LSTM/GRU return outputs and states). */
   abstract forward(...args: never[]): unknown;
 
-  /** Registers a parameter (made a leaf that requires grad) under `name` and returns it. */
+  /**
+   * Registers a parameter (made a leaf that requires grad) under `name` and returns it: the tensor itself when
+   * its storage is in the backend's memory already, else a copy there, so kernels and the optimizer use it in
+   * place (callers keep the returned tensor).
+   */
   protected param(name: string, t: Tensor): Tensor {
+    if (!backend.isResident(t.data)) {
+      const data = backend.allocate(t.size);
+      if (backend.isResident(data)) {
+        data.set(t.data);
+        t = new Tensor(data, t.shape);
+      }
+    }
     t.requiresGrad = true;
     this.#params.set(name, t);
     return t;
@@ -90,9 +102,9 @@ export abstract class Module {
   eval(): this {
     return this.train(false);
   }
-  /** Clears the gradients of all parameters. */
+  /** Zeroes the gradients of all parameters in place (PyTorch 1.13's default), so the next backward reuses their storage. */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) p.grad?.data.fill(0);
   }
 
   /** Parameters and buffers by dotted name (the tensors themselves, not copies). */

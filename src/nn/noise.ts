@@ -4,7 +4,7 @@
  * are reproducible for a given seed and differ from step to step.
  */
 import { Key, foldIn, nextKey } from "../random/keys.js";
-import { fillBernoulli } from "../random/sampling.js";
+import * as backend from "../backend/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { sizeOf, type Shape } from "../tensor/shape.js";
 import type { Module } from "./module.js";
@@ -50,11 +50,17 @@ export function isStochastic(m: Module): m is Module & Stochastic {
 
 /** Bernoulli keep mask of `shape` (unit j kept when u(word j) < 1 − p) holding `scale` where kept and 0 elsewhere. */
 export function keepMask(key: Key, shape: Shape, p: number, scale: number): Tensor {
+  // The backend's fused dropout draws by fillBernoulli's rule (u(word j) < fround(1 − p)) and writes
+  // float32(scale) where kept; its other output, x · mask with x zero, is written over x and stays zero.
   const d = new Float32Array(sizeOf(shape));
-  fillBernoulli(key, d, 1 - p);
-  if (scale !== 1) for (let i = 0; i < d.length; i++) d[i] *= scale;
+  if (zeros.length < d.length) zeros = new Float32Array(d.length);
+  const zero = zeros.subarray(0, d.length);
+  backend.dropout(key.k0, key.k1, 0, 1 - p, scale, zero, zero, d);
   return new Tensor(d, shape);
 }
+
+/** All zeros, shared by every keepMask call (it stays zero). */
+let zeros = new Float32Array(0);
 
 /** a·src + b elementwise, as a new array. */
 export function affine(src: Float32Array, a: number, b = 0): Float32Array {

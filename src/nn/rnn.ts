@@ -10,7 +10,9 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { add, mul, sigmoid, sub, tanh } from "../tensor/ops.js";
 import { reshape, slice, stack } from "../tensor/shapeops.js";
-import { dropout, linear } from "../tensor/layers.js";
+import { dropout, linear, linearAddBlock, lstmCell } from "../tensor/layers.js";
+import { accumulate, result } from "../tensor/tensor.js";
+import { alloc } from "../tensor/pool.js";
 import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
@@ -100,18 +102,30 @@ interface Weights {
   bhh: Tensor | null;
 }
 
-/** a·m + b·(1 − m) for a fixed mask m (its complement given). */
-function mix(a: Tensor, b: Tensor, m: Tensor, notM: Tensor): Tensor {
-  return add(mul(a, m), mul(b, notM));
+/**
+ * a·m + b·(1 − m) for a fixed 0/1 mask m of the same shape, in one op: a where m is 1, else b; the gradient
+ * goes to a where m is 1 and to b elsewhere.
+ */
+function mix(a: Tensor, b: Tensor, m: Tensor): Tensor {
+  const md = m.data;
+  const ad = a.data;
+  const bd = b.data;
+  const out = alloc(md.length);
+  for (let j = 0; j < md.length; j++) out[j] = md[j] === 1 ? ad[j]! : bd[j]!;
+  return result(out, m.shape, "mix", [a, b], (g) => {
+    for (const [t, keep] of [[a, 1], [b, 0]] as const) {
+      if (!t.requiresGrad) continue;
+      const gt = alloc(g.length);
+      for (let j = 0; j < g.length; j++) gt[j] = md[j] === keep ? g[j]! : 0;
+      accumulate(t, gt, true);
+    }
+  });
 }
 
-function complement(m: Tensor): Tensor {
-  return new Tensor(affine(m.data, -1, 1), m.shape);
-}
-
-/** One LSTM step from the input projection xp [B, 4H]; returns [h, c] before zoneout. */
-function lstmStep(xp: Tensor, h: Tensor, c: Tensor, w: Weights, H: number, gMask: Tensor | null): [Tensor, Tensor] {
-  const gates = add(xp, linear(h, w.whh, w.bhh));
+/** One LSTM step from block t of the input projection xp [T, B, 4H]; returns [h, c] before zoneout. */
+function lstmStep(xp: Tensor, t: number, h: Tensor, c: Tensor, w: Weights, H: number, gMask: Tensor | null): [Tensor, Tensor] {
+  const gates = linearAddBlock(xp, t, h, w.whh, w.bhh);
+  if (!gMask) return lstmCell(gates, c);
   const i = sigmoid(slice(gates, [null, [0, H]]));
   const f = sigmoid(slice(gates, [null, [H, 2 * H]]));
   let g = tanh(slice(gates, [null, [2 * H, 3 * H]]));
@@ -169,7 +183,8 @@ export class LSTMCell extends CellBase {
     const B = x.shape[0]!;
     const h = state?.h ?? zeros([B, this.hiddenSize]);
     const c = state?.c ?? zeros([B, this.hiddenSize]);
-    const [h1, c1] = lstmStep(linear(x, this.w.wih, this.w.bih), h, c, this.w, this.hiddenSize, null);
+    const xp = linear(x, this.w.wih, this.w.bih);
+    const [h1, c1] = lstmStep(reshape(xp, [1, ...xp.shape]), 0, h, c, this.w, this.hiddenSize, null);
     return { h: h1, c: c1 };
   }
 }
@@ -254,7 +269,7 @@ abstract class RecurrentBase extends Module {
     return scaled ? new Tensor(affine(m.data, 1 / (1 - p)), shape) : m;
   }
   /** Runs every layer; `step` advances one layer by one step and returns its new states. */
-  protected run(x: Tensor, states: Tensor[][], step: (l: number, xp: Tensor, st: Tensor[], hIn: Tensor, update: Tensor | null) => Tensor[]): { output: Tensor; finals: Tensor[][] } {
+  protected run(x: Tensor, states: Tensor[][], step: (l: number, xp: Tensor, t: number, st: Tensor[], hIn: Tensor, update: Tensor | null) => Tensor[]): { output: Tensor; finals: Tensor[][] } {
     const [T, B] = this.checkInput(x);
     const H = this.hiddenSize;
     const training = this.training;
@@ -269,16 +284,14 @@ abstract class RecurrentBase extends Module {
         seq = mul(seq, reshape(this.mask(pass, l, "input", 0, [B, F], this.variational.input, true), [1, B, F]));
       }
       const xp = linear(seq, w.wih, w.bih);
-      const G = xp.shape[2]!;
       const recMask = pass && this.variational.recurrent > 0 ? this.mask(pass, l, "recurrent", 0, [B, H], this.variational.recurrent, true) : null;
       let st = states.map((s) => s[l]!);
       const outs: Tensor[] = [];
       for (let t = 0; t < T; t++) {
-        const xt = reshape(slice(xp, [[t, t + 1]]), [B, G]);
         const h = st[0]!;
         const hIn = recMask ? mul(h, recMask) : h;
         const update = pass && this.recurrentDropout > 0 ? this.mask(pass, l, "update", t, [B, H], this.recurrentDropout, true) : null;
-        const next = step(l, xt, st, hIn, update);
+        const next = step(l, xp, t, st, hIn, update);
         st = next.map((n, i) => this.zone(pass, l, t, i, st[i]!, n, [B, H]));
         outs.push(st[0]!);
       }
@@ -299,7 +312,7 @@ abstract class RecurrentBase extends Module {
     if (!pass) return add(mul(prev, z), mul(next, 1 - z));
     // keepMask draws "kept" with probability 1 − p, so rate 1 − z gives d = 1 (keep previous) with probability z.
     const d = this.mask(pass, l, i === 0 ? "zoneout.h" : "zoneout.c", t, shape, 1 - z, false);
-    return mix(prev, next, d, complement(d));
+    return mix(prev, next, d);
   }
   override extraRepr(): string {
     const extra: string[] = [];
@@ -322,9 +335,9 @@ export class LSTM extends RecurrentBase {
     const H = this.hiddenSize;
     const h0 = this.initial(state?.h, B, "h");
     const c0 = this.initial(state?.c, B, "c");
-    const { output, finals } = this.run(x, [h0, c0], (l, xp, st, hIn, update) => {
+    const { output, finals } = this.run(x, [h0, c0], (l, xp, t, st, hIn, update) => {
       const w = this.layers[l]!;
-      return lstmStep(xp, hIn, st[1]!, w, H, update);
+      return lstmStep(xp, t, hIn, st[1]!, w, H, update);
     });
     return { output, h: stack(finals.map((f) => f[0]!), 0), c: stack(finals.map((f) => f[1]!), 0) };
   }
@@ -338,7 +351,10 @@ export class GRU extends RecurrentBase {
   forward(x: Tensor, state?: RecurrentState): RecurrentOutput {
     const B = this.checkInput(x)[1];
     const h0 = this.initial(state?.h, B, "h");
-    const { output, finals } = this.run(x, [h0], (l, xp, st, hIn, update) => [gruStep(xp, st[0]!, hIn, this.layers[l]!, this.hiddenSize, update)]);
+    const { output, finals } = this.run(x, [h0], (l, xp, t, st, hIn, update) => {
+      const xt = reshape(slice(xp, [[t, t + 1]]), xp.shape.slice(1));
+      return [gruStep(xt, st[0]!, hIn, this.layers[l]!, this.hiddenSize, update)];
+    });
     return { output, h: stack(finals.map((f) => f[0]!), 0) };
   }
 }

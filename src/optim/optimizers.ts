@@ -2,6 +2,7 @@
  * Optimizers updating parameters in place from their `grad`, learning-rate/momentum schedules as training
  * callbacks, Hinton et al. 2012's recipe, and gradient clipping by global norm.
  */
+import * as backend from "../backend/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { exponentialSchedule, linearSchedule, type Schedule, type EpochHook } from "../dropout/schedule.js";
 
@@ -11,7 +12,7 @@ export interface Optimizer {
   lr: number;
   /** Applies one update from the parameters' gradients (parameters without a gradient are skipped). */
   step(): void;
-  /** Clears the gradients of the parameters. */
+  /** Zeroes the gradients of the parameters in place. */
   zeroGrad(): void;
   /** The parameters being optimized. */
   readonly params: readonly Tensor[];
@@ -53,11 +54,14 @@ abstract class Base implements Optimizer {
     this.lr = lr;
   }
   abstract step(): void;
+  /** Zeroes every gradient in place (PyTorch 1.13's default), so the next backward reuses its storage. */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) p.grad?.data.fill(0);
   }
+  /** Per-parameter state, zeros at first; in the backend's memory beside a parameter that is there. */
   protected state(i: number, store: (Float32Array | undefined)[]): Float32Array {
-    return (store[i] ??= new Float32Array(this.params[i]!.size));
+    const p = this.params[i]!;
+    return (store[i] ??= backend.isResident(p.data) ? backend.allocate(p.size) : new Float32Array(p.size));
   }
 }
 
@@ -93,6 +97,11 @@ export class SGD extends Base {
       }
       const fresh = this.#velocity[i] === undefined;
       const v = this.state(i, this.#velocity);
+      if (wd === 0 && damp === 1 && !this.nesterov && backend.isResident(w) && backend.isResident(g)) {
+        // The kernel's v = μ·v + g is g itself on the first step, where v is still zero.
+        backend.sgdMomentum(w, g, v, lr, mu);
+        return;
+      }
       for (let j = 0; j < w.length; j++) {
         const gj = g[j]! + wd * w[j]!;
         const vj = fresh ? gj : mu * v[j]! + damp * gj;

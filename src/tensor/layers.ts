@@ -82,7 +82,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
     let gz = g;
     if (activation !== "none") {
       gz = alloc(g.length);
-      if (activation === "relu") for (let i = 0; i < g.length; i++) gz[i] = out[i]! > 0 ? g[i]! : 0;
+      if (activation === "relu") backend.reluBackward(g, out, gz);
       else if (activation === "tanh") for (let i = 0; i < g.length; i++) gz[i] = g[i]! * (1 - out[i]! * out[i]!);
       else for (let i = 0; i < g.length; i++) gz[i] = g[i]! * out[i]! * (1 - out[i]!);
     }
@@ -132,7 +132,8 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   const L = oh * ow;
   const K = C * k * k;
   const img = C * H * W;
-  const cols = alloc(K * L);
+  // The column matrices live in the backend's memory (no copies in and out per image) for one pass each.
+  let cols = backend.allocate(K * L);
   const out = alloc(N * O * L);
   const im2col = (n: number) => backend.im2col(x.data.subarray(n * img, (n + 1) * img), cols, C, H, W, k, k, stride, padding);
   for (let n = 0; n < N; n++) {
@@ -144,11 +145,13 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
       for (let j = o * L; j < (o + 1) * L; j++) on[j] += bo;
     }
   }
+  backend.release(cols);
   const parents = bias ? [x, w, bias] : [x, w];
   return result(out, [N, O, oh, ow], "conv2d", parents, (g) => {
     const gw = w.requiresGrad ? gradBuffer(w) : null;
     const gx = x.requiresGrad ? gradBuffer(x) : null;
-    const gcols = gx ? alloc(K * L) : null;
+    if (gw) cols = backend.allocate(K * L);
+    const gcols = gx ? backend.allocate(K * L) : null;
     for (let n = 0; n < N; n++) {
       const gn = g.subarray(n * O * L, (n + 1) * O * L);
       if (gw) {
@@ -160,7 +163,8 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
         backend.col2im(gcols, gx.subarray(n * img, (n + 1) * img), C, H, W, k, k, stride, padding);
       }
     }
-    if (gcols) release(gcols);
+    if (gw) backend.release(cols);
+    if (gcols) backend.release(gcols);
     if (bias && bias.requiresGrad) {
       const gb = gradBuffer(bias);
       for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
@@ -399,5 +403,67 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
     const gx = alloc(g.length);
     for (let i = 0; i < g.length; i++) gx[i] = g[i]! * mask[i]!;
     accumulate(x, gx, true);
+  });
+}
+
+// ---- fused LSTM cell ----
+
+/**
+ * Fused LSTM cell: from the gate pre-activations gates [B, 4H] (PyTorch's order i, f, g, o) and the previous
+ * cell state cPrev [B, H], returns [h, c] with c = σ(f)·cPrev + σ(i)·tanh(g) and h = σ(o)·tanh(c), in one
+ * backend call each way (float32 steps, the same on every backend and thread count).
+ */
+export function lstmCell(gates: Tensor, cPrev: Tensor): [Tensor, Tensor] {
+  if (gates.ndim !== 2 || cPrev.ndim !== 2 || gates.shape[0] !== cPrev.shape[0] || gates.shape[1] !== 4 * cPrev.shape[1]!) {
+    throw new Error(`lstmCell: gates ${fmt(gates.shape)} and cell state ${fmt(cPrev.shape)} do not match ([B, 4H] and [B, H])`);
+  }
+  const [B, H] = cPrev.shape as [number, number];
+  const n = B * H;
+  const act = alloc(4 * n);
+  const hc = alloc(2 * n);
+  const h = hc.subarray(0, n);
+  const c = hc.subarray(n);
+  backend.lstmForward(gates.data, cPrev.data, c, h, act, B, H);
+  // One node for both outputs; h and c are views of it whose gradients land in its gradient's halves.
+  const both = result(hc, [2, B, H], "lstmCell", [gates, cPrev], (g) => {
+    const dGates = alloc(4 * n);
+    const dcPrev = alloc(n);
+    backend.lstmBackward(act, cPrev.data, c, g.subarray(0, n), g.subarray(n), dGates, dcPrev, B, H);
+    accumulate(gates, dGates, true);
+    accumulate(cPrev, dcPrev, true);
+  });
+  const part = (i: number, data: Float32Array) => result(data, [B, H], "lstmCell", [both], (g) => {
+    const d = gradBuffer(both).subarray(i * n, (i + 1) * n);
+    for (let j = 0; j < n; j++) d[j] += g[j]!;
+  });
+  return [part(0, h), part(1, c)];
+}
+
+/**
+ * Block `index` of base [T, B, outF] plus a dense layer of x [B, inF]: base[index] + x·wᵀ + b, w [outF, inF]
+ * (a recurrent step's gates: the precomputed input projection at step `index` plus the recurrent term),
+ * with one matrix product accumulating onto the block.
+ */
+export function linearAddBlock(base: Tensor, index: number, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  const [outF, inF] = w.shape as [number, number];
+  const batch = x.shape[0]!;
+  if (w.ndim !== 2 || x.ndim !== 2 || x.shape[1] !== inF || base.ndim !== 3 || base.shape[1] !== batch || base.shape[2] !== outF) {
+    throw new Error(`linearAddBlock: base ${fmt(base.shape)}, input ${fmt(x.shape)} and weight ${fmt(w.shape)} do not match`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= base.shape[0]!) throw new RangeError(`linearAddBlock: index ${index} outside base ${fmt(base.shape)}`);
+  if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new Error(`linearAddBlock: bias ${fmt(b.shape)} does not match weight ${fmt(w.shape)}`);
+  const n = batch * outF;
+  const out = alloc(n);
+  out.set(base.data.subarray(index * n, (index + 1) * n));
+  if (b) for (let r = 0; r < batch; r++) for (let j = 0; j < outF; j++) out[r * outF + j] += b.data[j]!;
+  backend.matmul(x.data, w.data, out, batch, outF, inF, false, true, true);
+  return result(out, [batch, outF], "linearAddBlock", b ? [base, x, w, b] : [base, x, w], (g) => {
+    if (base.requiresGrad) {
+      const gb = gradBuffer(base).subarray(index * n, (index + 1) * n);
+      for (let j = 0; j < n; j++) gb[j] += g[j]!;
+    }
+    if (x.requiresGrad) backend.matmul(g, w.data, gradBuffer(x), batch, inF, outF, false, false, true);
+    if (w.requiresGrad) backend.matmul(g, x.data, gradBuffer(w), outF, inF, batch, true, false, true);
+    if (b && b.requiresGrad) backend.sumRows(g, gradBuffer(b), batch, outF, true);
   });
 }

@@ -1,4 +1,5 @@
 /** Elementwise ops with broadcasting, and reductions. */
+import * as backend from "../backend/index.js";
 import { Tensor, accumulate, result } from "./tensor.js";
 import { broadcastShapes, expandTo, fmt, normAxis, plan, reduceTo, sameShape, sizeOf, type Shape } from "./shape.js";
 import { alloc, release } from "./pool.js";
@@ -274,8 +275,7 @@ export function sigmoid(x: Tensor): Tensor {
 
 /** max(x, 0); gradient 0 at 0. */
 export function relu(x: Tensor): Tensor {
-  return unary(x, "relu", (a, o) => { for (let i = 0; i < a.length; i++) o[i] = a[i]! > 0 ? a[i]! : 0; },
-    (g, a, _o, gx) => { for (let i = 0; i < g.length; i++) gx[i] = a[i]! > 0 ? g[i]! : 0; });
+  return unary(x, "relu", (a, o) => backend.relu(a, o), (g, a, _o, gx) => backend.reluBackward(g, a, gx));
 }
 
 /** |x|; gradient sign(x), 0 at 0. */

@@ -12,6 +12,7 @@
  *   });
  * The closure must not keep or modify g. `result` records nothing under noGrad or when no parent requires grad.
  */
+import * as backend from "../backend/index.js";
 import type { Activation } from "../backend/index.js";
 import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
 import * as ops from "./ops.js";
@@ -270,8 +271,13 @@ export function result(
  */
 export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
   if (!t.requiresGrad) return;
-  if (t.grad === null) {
+  if (t.grad === null && !residentLeaf(t)) {
     t.grad = new Tensor(owned ? g : g.slice(), t.shape);
+    return;
+  }
+  if (t.grad === null) {
+    gradBuffer(t).set(g);
+    if (owned) release(g);
     return;
   }
   const d = t.grad.data;
@@ -281,8 +287,17 @@ export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
 
 /** The grad buffer of t, created as zeros when absent, for kernels that accumulate in place. */
 export function gradBuffer(t: Tensor): Float32Array {
-  if (t.grad === null) t.grad = new Tensor(alloc(t.size), t.shape);
+  if (t.grad === null) t.grad = new Tensor(residentLeaf(t) ? backend.allocate(t.size) : alloc(t.size), t.shape);
   return t.grad.data;
+}
+
+/**
+ * Whether t is a leaf whose storage is in the backend's memory (a module's parameter): its gradient then lives
+ * there too, for the kernels and the optimizer to use in place. Such a gradient is kept across steps (the
+ * optimizers zero it in place).
+ */
+function residentLeaf(t: Tensor): boolean {
+  return t._backward === null && backend.isResident(t.data);
 }
 
 /** Nodes that require grad reachable from root, every node after all of its parents. */

@@ -21,6 +21,15 @@ export function im2col(x: usize, cols: usize, c: i32, h: i32, w: i32, kh: i32, k
         continue;
       }
       const srow = src + <usize>(ii * w) * 4;
+      if (stride == 1) {
+        // Columns lo ≤ oj < hi read x[ii, oj − pad + kj] inside the row: one copy, zeros either side.
+        const lo = min(max(pad - kj, 0), ow);
+        const hi = max(min(w + pad - kj, ow), lo);
+        memory.fill(d, 0, <usize>lo * 4);
+        memory.copy(d + <usize>lo * 4, srow + <usize>(lo - pad + kj) * 4, <usize>(hi - lo) * 4);
+        memory.fill(d + <usize>hi * 4, 0, <usize>(ow - hi) * 4);
+        continue;
+      }
       for (let oj = 0; oj < ow; oj++) {
         const jj = oj * stride - pad + kj;
         store<f32>(d + <usize>oj * 4, jj >= 0 && jj < w ? load<f32>(srow + <usize>jj * 4) : 0);
