@@ -1,7 +1,8 @@
 // `npm run bench`: backend kernel speed per backend and thread count, the training workloads of
 // bench/workloads.mjs, and PyTorch's figures for the same work measured in the same run (bench/torch_bench.py,
 // when Debian's python3 has torch). Prints a table, then one JSON object as the last line.
-// Needs the build (`npm run build`); `--no-torch` skips PyTorch. Other processes on the machine change absolute numbers: compare rows
+// Needs the build (`npm run build`); `--no-torch` skips PyTorch, `--no-kernel` the kernel bench (bench/kernel.mjs),
+// `--quick` shortens the kernel bench. Other processes on the machine change absolute numbers: compare rows
 // of one run, and repeat runs.
 import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -186,6 +187,18 @@ if (hasTorch && !skipTorch) {
   figures.torch_dropout_overhead = +(noDrop / drop).toFixed(3);
 } else {
   console.log(`(PyTorch figures skipped: ${skipTorch ? "--no-torch" : "/usr/bin/python3 cannot import torch"})`);
+}
+
+// The kernel beside tslab, in its own process (one kernel executor per process): its table, then its figures.
+if (!process.argv.includes("--no-kernel")) {
+  const res = spawnSync(process.execPath, [join(here, "kernel.mjs"), ...(process.argv.includes("--quick") ? ["--quick"] : [])], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = res.stdout.trim().split("\n");
+  if (res.status !== 0) throw new Error(`kernel.mjs failed with status ${res.status}`);
+  console.log(lines.slice(0, -1).join("\n"));
+  Object.assign(figures, JSON.parse(lines.at(-1)));
 }
 
 const w = [12, 28, 28];
