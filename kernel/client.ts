@@ -6,24 +6,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Dealer, Request, Subscriber } from "zeromq";
 import { type ConnectionInfo, writeConnectionFile } from "./connection.js";
+import { packageRoot } from "./root.js";
 import { decode, encode, type JsonObject, type Message, Session, Signer } from "./wire.js";
-
-/** This package's root, from the sources or from dist/. */
-function packageRoot(): string {
-  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "dropout-lab") {
-      return dir;
-    }
-    if (dirname(dir) === dir) throw new Error(`dropout-lab: no package.json above ${import.meta.dirname}`);
-  }
-}
 
 export const ROOT = packageRoot();
 export const CLI = join(ROOT, "dist", "kernel", "cli.js");

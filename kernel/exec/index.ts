@@ -34,6 +34,7 @@ import type {
 } from "./types.js";
 import { CellCompiler } from "./typescript.js";
 import type { EvaluatorData, FromWorker, ToWorker } from "./worker.js";
+import { packageRoot } from "../root.js";
 
 export type * from "./types.js";
 
@@ -68,17 +69,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** This package's root (for the kernel's own node_modules and `dropout-lab` itself). */
-function findKernelRoot(): string {
-  for (let dir = here; ; dir = dirname(dir)) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "dropout-lab") {
-      return dir;
-    }
-    if (dirname(dir) === dir) throw new Error(`dropout-lab: no package.json above ${here}`);
-  }
-}
 
 let workerUrl: URL | undefined;
 
@@ -123,7 +113,7 @@ const BACKGROUND_LIMIT = 1000;
 
 class WorkerExecutor implements Executor {
   private readonly cwd: string;
-  private readonly kernelRoot = findKernelRoot();
+  private readonly kernelRoot = packageRoot();
   private readonly session = new Session();
   private worker?: Worker;
   private workerSessionId?: string;
