@@ -1,54 +1,18 @@
 /**
- * The notebooks run in smoke budget through our headless runner (`dropout-lab run`) and through Debian's
- * nbclient with our installed kernelspec; their results are checked, and notebook 01 is rerun to check that the
- * same seed gives byte-identical outputs (the cell tagged `timing`, which prints the wall time, excepted).
- * Slow on this 2-core machine: every run of 01 takes minutes; the three runs go in parallel.
+ * Notebook 01 runs in smoke budget through our headless runner (`dropout-lab run`) and through Debian's
+ * nbclient with our installed kernelspec; its results are checked, and it is rerun to check that the same seed
+ * gives byte-identical outputs (the cell tagged `timing`, which prints the wall time, excepted). The other
+ * notebooks have a test file each beside this one.
  */
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { errors, hasJupyter, joinText, MINUTES, notebookPath, read, resultsText, root, run, runNbclient, runOurs, tagged, textOf, type Notebook } from "./helpers.js";
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, "../..");
-const cli = join(root, "dist/kernel/cli.js");
-const NB01 = join(root, "notebooks/01-what-is-dropout.ipynb");
-const MINUTES = 60_000;
+const NB01 = notebookPath("01-what-is-dropout.ipynb");
 
-interface Output { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown>; ename?: string; evalue?: string }
-interface Cell { cell_type: string; metadata: { tags?: string[] }; outputs?: Output[] }
-interface Notebook { cells: Cell[] }
-
-const read = (path: string): Notebook => JSON.parse(readFileSync(path, "utf8")) as Notebook;
-const join_ = (v: unknown) => (Array.isArray(v) ? v.join("") : String(v ?? ""));
-/** All text of a notebook's outputs: streams, text/plain, errors. */
-const textOf = (nb: Notebook) =>
-  nb.cells.flatMap((c) => c.outputs ?? []).map((o) => (o.output_type === "stream" ? join_(o.text) : join_(o.data?.["text/plain"]))).join("\n");
-const errors = (nb: Notebook) => nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === "error");
-const tagged = (nb: Notebook, tag: string) => nb.cells.filter((c) => c.metadata.tags?.includes(tag));
-
-/** Runs notebooks through our runner into a fresh directory; resolves with that directory. */
-async function runOurs(notebooks: string[], params: string[] = []): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), "dl-notebooks-"));
-  await run("node", [cli, "run", ...notebooks, ...params.flatMap((p) => ["-p", p]), "-o", out], { cwd: root, maxBuffer: 64 << 20 });
-  return out;
-}
-
-/** Runs one notebook through Debian's nbconvert/nbclient with our kernelspec installed into a temporary prefix. */
-async function runNbclient(notebook: string): Promise<string> {
-  const prefix = mkdtempSync(join(tmpdir(), "dl-prefix-"));
-  await run("node", [cli, "install", "--prefix", prefix], { cwd: root });
-  const out = mkdtempSync(join(tmpdir(), "dl-nbclient-"));
-  await run("/usr/bin/jupyter", [
-    "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=dropout-lab",
-    "--ExecutePreprocessor.timeout=1800", "--output-dir", out, notebook,
-  ], { cwd: root, env: { ...process.env, JUPYTER_PATH: join(prefix, "share/jupyter") }, maxBuffer: 64 << 20 });
-  return join(out, notebook.split("/").pop()!);
-}
-
-describe.skipIf(!existsSync("/usr/bin/jupyter"))("notebook 01 through nbclient", () => {
+describe.skipIf(!hasJupyter)("notebook 01 through nbclient", () => {
   it("runs with our kernelspec without error outputs", async () => {
     const nb = read(await runNbclient(NB01));
     expect(errors(nb)).toEqual([]);
@@ -67,7 +31,7 @@ describe("notebook 01 in smoke budget through our runner", () => {
 
   it("records its results", () => {
     expect(errors(first)).toEqual([]);
-    const table = join_(tagged(first, "results")[0]!.outputs![0]!.data!["text/plain"]);
+    const table = resultsText(first);
     // The no-dropout net memorises the noisy training labels; with dropout 0.5 it does not.
     const memo = /train error, no dropout → dropout.*?\s([\d.]+) % → ([\d.]+) %/.exec(table);
     expect(memo).not.toBeNull();
