@@ -37,6 +37,6 @@ export {
 } from "./optim/optimizers.js";
 export {
   fit, evaluate, earlyStopping,
-  type Dataset, type LossSpec, type EpochLog, type BatchLog, type History, type Callback, type FitOptions, type EvaluateOptions, type EarlyStoppingOptions,
+  type Dataset, type LossSpec, type EpochLog, type BatchLog, type History, type Callback, type TrainParams, type FitOptions, type EvaluateOptions, type EarlyStoppingOptions,
 } from "./train/fit.js";
 export { save, load, loadInto, saveTensors, loadTensors, type Checkpoint } from "./io/safetensors.js";

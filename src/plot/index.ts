@@ -15,4 +15,5 @@ export { histogram, Histogram, type HistogramOptions, type HistogramSeries } fro
 export { uncertaintyPlot, UncertaintyPlot, type UncertaintyInput, type UncertaintyOptions } from "./uncertainty.js";
 export { tensorView, TensorView } from "./tensor-view.js";
 export { resultsTable, ResultsTable, modelSummary, ModelSummary, type Cell, type LayerInfo, type ResultsTableOptions } from "./tables.js";
-export { liveProgress, LiveProgress, ProgressView, type DisplayFn, type LiveProgressOptions, type ProgressState } from "./progress.js";
+export { liveProgress, LiveProgress, ProgressView, kernelDisplay, type DisplayFn, type LiveProgressOptions, type ProgressState } from "./progress.js";
+export { live, LiveCallback, type LiveOptions } from "./live.js";

@@ -65,8 +65,22 @@ export interface History {
   stopReason: "completed" | "aborted" | "callback";
 }
 
+/** What `fit` tells callbacks when training begins. */
+export interface TrainParams {
+  /** Epochs requested. */
+  epochs: number;
+  /** Examples per batch. */
+  batchSize: number;
+  /** Batches in a full epoch (the last one may be smaller). */
+  batchesPerEpoch: number;
+  /** Training examples. */
+  samples: number;
+}
+
 /** Hooks called by `fit`; every member is optional. */
 export interface Callback {
+  /** Once before the first epoch (progress displays size themselves here). */
+  onTrainBegin?(params: TrainParams, history: History): void;
   /** Before each epoch (schedules set rates here). */
   onEpochBegin?(epoch: number, history: History): void;
   /** After each optimizer step (constraints such as max-norm run here). */
@@ -159,6 +173,7 @@ export async function fit(model: TensorModule, data: Dataset, options: FitOption
   const classify = loss === "crossEntropy" || loss === "nll";
   const callbacks = (options.callbacks ?? []).flat();
   const history: History = { epochs: [], batches: [], stopReason: "completed" };
+  for (const c of callbacks) c.onTrainBegin?.({ epochs, batchSize, batchesPerEpoch: Math.ceil(N / batchSize), samples: N }, history);
   let step = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     if (signal?.aborted) {

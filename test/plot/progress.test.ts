@@ -47,7 +47,10 @@ describe("liveProgress", () => {
     const html = last["text/html"] as string;
     expect(html).toContain("width:25.0%");
     const svg = html.slice(html.indexOf("<svg"), html.indexOf("</svg>") + 6);
-    expect(parseXml(svg).filter((n) => n.tag === "path")).toHaveLength(1);
+    const nodes = parseXml(svg);
+    expect(nodes.filter((n) => n.tag === "path").map((n) => n.attrib.class)).toEqual(["train", "val"]);
+    expect(nodes.filter((n) => n.tag === "circle")).toHaveLength(1); // valLoss at batch 10
+    expect(nodes.filter((n) => n.tag === "text").map((n) => n.text)).toEqual(["train loss", "val loss", "2", "1"]);
     expect(r.calls.every((c) => c.opts.displayId === "fixed")).toBe(true);
   });
 

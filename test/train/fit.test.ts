@@ -87,14 +87,21 @@ describe("fit", () => {
     const m = net();
     const drop = m.layers[1] as Dropout;
     const seen: number[] = [];
-    const h = await fit(m, blobs(16, 64), {
+    const events: string[] = [];
+    const order: Callback = {
+      onTrainBegin: (p, h) => void events.push(`begin ${JSON.stringify(p)} ${h.epochs.length}`),
+      onEpochBegin: (e) => void events.push(`epoch ${e}`),
+      onTrainEnd: (h) => void events.push(`end ${h.epochs.length}`),
+    };
+    const h = await fit(m, blobs(16, 60), {
       epochs: 50,
       batchSize: 16,
       optimizer: new SGD(m.parameters(), { lr: 0.0 }),
       validation: blobs(17, 32),
-      callbacks: [scheduleDropout(m, linearSchedule({ from: 0.5, to: 0, epochs: 4 })), { onEpochBegin: () => void seen.push(drop.p) }, maxNorm(m, 0.5), earlyStopping(m, { patience: 2 })],
+      callbacks: [scheduleDropout(m, linearSchedule({ from: 0.5, to: 0, epochs: 4 })), { onEpochBegin: () => void seen.push(drop.p) }, maxNorm(m, 0.5), earlyStopping(m, { patience: 2 }), order],
       key: key(9),
     });
+    expect(events).toEqual([`begin ${JSON.stringify({ epochs: 50, batchSize: 16, batchesPerEpoch: 4, samples: 60 })} 0`, "epoch 0", "epoch 1", "epoch 2", "end 3"]);
     // lr 0 → validation loss never improves after epoch 0: stops after epoch 2.
     expect(h.stopReason).toBe("callback");
     expect(h.epochs).toHaveLength(3);
