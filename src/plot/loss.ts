@@ -16,7 +16,8 @@ export interface Series {
 
 /** One row per epoch. Accuracies are fractions in [0, 1]. Other metrics follow the same naming:
  * `train<Name>` / `val<Name>` (e.g. `valPerplexity`, plotted with `metrics: ["perplexity"]`). On the step
- * axis, an epoch row is placed at its `step` field (the global batch count) when it has one. */
+ * axis, an epoch row is placed at its `step` field (the global batch count) when it has one, else at the
+ * last step of its epoch in `batches`. */
 export interface EpochRecord {
   epoch: number;
   trainLoss?: number;
@@ -26,10 +27,22 @@ export interface EpochRecord {
   [key: string]: number | undefined;
 }
 
-/** The shape of a training History this plot reads: per-epoch rows and optional per-batch losses. */
+/** The fields of an epoch row this plot knows by name: what an interface such as `fit`'s `EpochLog`
+ * (which has no index signature) is read through; further numeric fields are still read at run time. */
+export interface EpochFields {
+  epoch: number;
+  step?: number;
+  trainLoss?: number;
+  valLoss?: number;
+  trainAcc?: number;
+  valAcc?: number;
+}
+
+/** The shape of a training History this plot reads: per-epoch rows and optional per-batch losses
+ * (`fit`'s History as it is). */
 export interface HistoryLike {
-  epochs: readonly EpochRecord[];
-  batches?: readonly { step: number; loss: number }[];
+  epochs: readonly (EpochRecord | EpochFields)[];
+  batches?: readonly { step: number; loss: number; epoch?: number }[];
 }
 
 export interface NamedRun {
@@ -37,8 +50,10 @@ export interface NamedRun {
   history: HistoryLike;
 }
 
-/** One History, several (`[{ name, history }]` or `{ "p=0.5": h1, "p=0": h2 }`), or plain curves. */
-export type LossPlotInput = HistoryLike | Series | readonly Series[] | readonly NamedRun[] | Readonly<Record<string, HistoryLike>>;
+/** One History, several (`{ "p=0.5": h1, "p=0": h2 }`, `[{ name, history }]`, or `[h1, h2]` named by
+ * `options.labels`), or plain curves. */
+export type LossPlotInput =
+  HistoryLike | Series | readonly Series[] | readonly NamedRun[] | readonly HistoryLike[] | Readonly<Record<string, HistoryLike>>;
 
 export type Split = "train" | "val";
 
@@ -60,6 +75,8 @@ export interface LossPlotOptions {
   yLabel?: string;
   /** Name of a single run (default none: the legend says just "train"/"val"). */
   name?: string;
+  /** Names of the runs when the input is an array of Histories (default "run 1", "run 2", …). */
+  labels?: string[];
   /** Mark the epoch of minimum validation loss per run (default true). */
   best?: boolean;
   /** Plot area size in px (default 560 × 220 per panel). */
@@ -91,23 +108,46 @@ const isHistory = (v: unknown): v is HistoryLike => isObj(v) && Array.isArray(v.
 const isSeries = (v: unknown): v is Series => isObj(v) && typeof v.name === "string" && Array.isArray(v.y);
 const isRun = (v: unknown): v is NamedRun => isObj(v) && typeof v.name === "string" && isHistory(v.history);
 
-function runsOf(input: LossPlotInput, name: string): NamedRun[] | Series[] {
-  if (isHistory(input)) return [{ name, history: input }];
+function runsOf(input: LossPlotInput, o: LossPlotOptions): NamedRun[] | Series[] {
+  if (o.labels !== undefined && !(Array.isArray(input) && input.every(isHistory))) {
+    throw new Error("lossPlot: options.labels names the runs of an array of Histories; name other runs in the input");
+  }
+  if (isHistory(input)) return [{ name: o.name ?? "", history: input }];
   if (isSeries(input)) return [input];
   if (Array.isArray(input)) {
     if (input.length && input.every(isSeries)) return input as Series[];
     if (input.length && input.every(isRun)) return input as NamedRun[];
-    throw new Error("lossPlot: an array must hold only Series ({ name, y }) or only runs ({ name, history })");
+    if (input.length && input.every(isHistory)) {
+      const labels = o.labels ?? input.map((_, i) => `run ${i + 1}`);
+      if (labels.length !== input.length) throw new Error(`lossPlot: ${labels.length} labels for ${input.length} histories`);
+      return (input as HistoryLike[]).map((history, i) => ({ name: labels[i], history }));
+    }
+    throw new Error("lossPlot: an array must hold only Series ({ name, y }), only runs ({ name, history }) or only Histories ({ epochs })");
   }
   if (isObj(input)) {
     const entries = Object.entries(input);
     if (entries.length && entries.every(([, h]) => isHistory(h))) return entries.map(([n, h]) => ({ name: n, history: h as HistoryLike }));
   }
-  throw new Error("lossPlot: expected a History ({ epochs }), several ({ name: history } or [{ name, history }]) or Series ({ name, y })");
+  throw new Error("lossPlot: expected a History ({ epochs }), several ({ name: history }, [{ name, history }] or [history, …] with options.labels) or Series ({ name, y })");
 }
 
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 const METRIC_LABEL: Record<string, string> = { loss: "loss", accuracy: "accuracy", error: "error (%)" };
+
+/** A numeric field of an epoch row, by name. */
+const field = (e: EpochRecord | EpochFields, name: string): number | undefined => {
+  const v = (e as Record<string, unknown>)[name];
+  return typeof v === "number" ? v : undefined;
+};
+
+/** Where an epoch row sits on the step axis: its `step`, else the last step of its epoch in `batches`. */
+function epochStep(h: HistoryLike, e: EpochRecord | EpochFields): number | undefined {
+  const own = field(e, "step");
+  if (own !== undefined || !h.batches) return own;
+  let at: number | undefined;
+  for (const b of h.batches) if (b.epoch === e.epoch && (at === undefined || b.step > at)) at = b.step;
+  return at;
+}
 
 /** The y values of one metric and split, from a History. This is the whole History adapter. */
 export function historyCurve(h: HistoryLike, metric: string, split: Split, axis: "epoch" | "step"): { x: number[]; y: number[] } {
@@ -115,11 +155,11 @@ export function historyCurve(h: HistoryLike, metric: string, split: Split, axis:
     if (!h.batches?.length) throw new Error("lossPlot: the step axis needs history.batches ({ step, loss } per batch)");
     return { x: h.batches.map((b) => b.step), y: h.batches.map((b) => b.loss) };
   }
-  const field = metric === "accuracy" || metric === "error" ? `${split}Acc` : `${split}${cap(metric)}`;
+  const name = metric === "accuracy" || metric === "error" ? `${split}Acc` : `${split}${cap(metric)}`;
   const x: number[] = [], y: number[] = [];
   for (const e of h.epochs) {
-    const v = e[field];
-    const at = axis === "step" ? e.step : e.epoch;
+    const v = field(e, name);
+    const at = axis === "step" ? epochStep(h, e) : e.epoch;
     if (v === undefined || at === undefined) continue;
     x.push(at);
     y.push(metric === "error" ? 100 * (1 - v) : v);
@@ -139,7 +179,7 @@ export class LossPlot extends Display {
     this.o = { width: 560, panelHeight: 220, ...options };
     const o = this.o;
     const axis = o.axis ?? "epoch";
-    const runs = runsOf(input, o.name ?? "");
+    const runs = runsOf(input, o);
     const lines: string[] = [];
     this.plain = isSeries(runs[0]);
     if (this.plain) {
@@ -158,7 +198,7 @@ export class LossPlot extends Display {
       }
     } else {
       const named = runs as NamedRun[];
-      const has = (f: string) => named.some((r) => r.history.epochs.some((e) => e[f] !== undefined));
+      const has = (f: string) => named.some((r) => r.history.epochs.some((e) => field(e, f) !== undefined));
       const metrics = o.metrics ?? [...(has("trainLoss") || has("valLoss") || axis === "step" ? ["loss"] : []), ...(has("trainAcc") || has("valAcc") ? ["accuracy"] : [])];
       if (!metrics.length) throw new Error("lossPlot: the history records no loss or accuracy; pass options.metrics");
       const splits = o.splits ?? ["train", "val"];
@@ -189,7 +229,10 @@ export class LossPlot extends Display {
         const ep = run.history.epochs;
         const last = ep[ep.length - 1] ?? { epoch: NaN };
         const parts = [`${ep.length} epochs`];
-        for (const f of ["trainLoss", "valLoss", "trainAcc", "valAcc"]) if (last[f] !== undefined) parts.push(`final ${f} ${fmt(last[f]!)}`);
+        for (const f of ["trainLoss", "valLoss", "trainAcc", "valAcc"]) {
+          const v = field(last, f);
+          if (v !== undefined) parts.push(`final ${f} ${fmt(v)}`);
+        }
         const b = this.panels.find((p) => p.metric === "loss")?.best.find((q) => q.run === run.name);
         if (b) parts.push(`best valLoss ${fmt(b.y)} at ${axis} ${b.x}`);
         lines.push(`  ${run.name || "run"}: ${parts.join(", ")}`);
@@ -343,8 +386,9 @@ export class LossPlot extends Display {
 }
 
 /**
- * Loss/metric curves: `lossPlot(history)`, `lossPlot({ "p=0": h0, "p=0.5": h5 })`,
- * `lossPlot([{ name, history }])` or `lossPlot([{ name, x?, y }])`.
+ * Loss/metric curves: `lossPlot(history)` (fit's History as it is), several runs on one chart with
+ * `lossPlot({ "p=0": h0, "p=0.5": h5 })`, `lossPlot([h0, h5], { labels: ["p=0", "p=0.5"] })` or
+ * `lossPlot([{ name, history }])`, or plain curves `lossPlot([{ name, x?, y }])`.
  */
 export function lossPlot(input: LossPlotInput, options: LossPlotOptions = {}): LossPlot {
   return new LossPlot(input, options);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { lossPlot, minMaxDownsample, ema, type HistoryLike } from "../../src/plot/index.js";
+import { Sequential, Linear, Dropout, SGD, Tensor, fit, key, randn, type Dataset, type History } from "../../src/index.js";
 import { bundleOf, lcg, parseXml } from "./helpers.js";
 
 function history(p: number, epochs: number, batchesPerEpoch: number, seed: number): HistoryLike {
@@ -98,6 +99,45 @@ describe("lossPlot", () => {
   it("draws error (%) from accuracy", () => {
     const nodes = parseXml(lossPlot(runs, { metrics: ["error"] }).svg());
     expect(texts(nodes)).toContain("error (%)");
+  });
+});
+
+describe("lossPlot of fit's History", () => {
+  const blobs = (seed: number, n: number): Dataset => {
+    const x = randn(key(seed), [n, 4]);
+    const y = new Float32Array(n).map((_, i) => i % 2);
+    for (let i = 0; i < n; i++) x.data[i * 4] += y[i] ? 1 : -1;
+    return { x, y: new Tensor(y, [n]) };
+  };
+  const train = async (p: number): Promise<History> => {
+    const m = new Sequential(new Linear(4, 16, { activation: "relu", key: key(1) }), new Dropout(p, { key: key(2) }), new Linear(16, 2, { key: key(3) }));
+    return fit(m, blobs(4, 48), { epochs: 4, batchSize: 16, optimizer: new SGD(m.parameters(), { lr: 0.1 }), validation: blobs(5, 24), key: key(6) });
+  };
+
+  it("takes a History as fit returns it, on the epoch and the step axis", async () => {
+    const h = await train(0.2);
+    const byEpoch = parseXml(lossPlot(h).svg());
+    expect(texts(byEpoch)).toEqual(expect.arrayContaining(["train", "val", "loss", "accuracy", "epoch"]));
+    expect(byEpoch.filter((n) => n.attrib.class === "series")).toHaveLength(4);
+    const best = h.epochs.reduce((a, e) => (e.valLoss! < a.valLoss! ? e : a));
+    expect(lossPlot(h).toString()).toContain(`best valLoss ${+best.valLoss!.toPrecision(4)} at epoch ${best.epoch}`);
+    // step axis: the batch losses, and each epoch's validation loss at its last step (3 batches per epoch)
+    const spec = lossPlot(h, { axis: "step", metrics: ["loss"] }).vegaLite() as any;
+    const values = spec.vconcat[0].layer[0].data.values as { series: string; x: number; y: number }[];
+    expect(values.filter((v) => v.series === "train").map((v) => v.x)).toEqual(h.batches.map((b) => b.step));
+    expect(values.filter((v) => v.series === "val").map((v) => v.x)).toEqual([2, 5, 8, 11]);
+    expect(values.filter((v) => v.series === "val").map((v) => v.y)).toEqual(h.epochs.map((e) => +e.valLoss!.toPrecision(5)));
+  });
+
+  it("puts several Histories on one chart, named by labels or by keys", async () => {
+    const [h0, h5] = [await train(0), await train(0.5)];
+    const labelled = parseXml(lossPlot([h0, h5], { labels: ["p=0", "p=0.5"], metrics: ["loss"] }).svg());
+    expect(texts(labelled)).toEqual(expect.arrayContaining(["p=0 train", "p=0 val", "p=0.5 train", "p=0.5 val"]));
+    expect(labelled.filter((n) => n.attrib.class === "best-marker")).toHaveLength(2);
+    expect(lossPlot([h0, h5], { metrics: ["loss"] }).toString()).toMatch(/run 1: 4 epochs.*\n.*run 2: 4 epochs/);
+    expect(lossPlot({ "p=0": h0, "p=0.5": h5 }).svg()).toBe(lossPlot([h0, h5], { labels: ["p=0", "p=0.5"] }).svg());
+    expect(() => lossPlot([h0, h5], { labels: ["one"] })).toThrow(/1 labels for 2 histories/);
+    expect(() => lossPlot(h0, { labels: ["one"] })).toThrow(/labels names the runs of an array of Histories/);
   });
 });
 
