@@ -309,15 +309,16 @@ export class LossPlot extends Display {
       };
       for (const c of p.curves) if (c.raw) draw(c.x, c.raw, c, true);
       for (const c of p.curves) draw(c.x, c.y, c, false);
+      body.push(el("g", { "clip-path": `url(#${clip})` }, ...paths));
+      // markers unclipped: a best epoch at either end stays a whole dot
       for (const q of p.best) {
         const cx = xa.scale(q.x), cy = ya.scale(q.y);
-        paths.push(el("g", { class: "best-marker" },
+        body.push(el("g", { class: "best-marker" },
           el("title", {}, escapeXml(`best ${q.run ? q.run + " " : ""}val loss ${fmt(q.y)} at ${this.o.axis ?? "epoch"} ${q.x}`)),
           el("line", { x1: cx, x2: cx, y1: b.y, y2: b.y + b.h, stroke: q.color, "stroke-opacity": 0.5, "stroke-dasharray": "2 3" }),
           el("circle", { cx, cy, r: 5, fill: q.color, stroke: "#fff", "stroke-width": 1.5 }),
         ));
       }
-      body.push(el("g", { "clip-path": `url(#${clip})` }, ...paths));
     });
     const lx = left + W + 20;
     legend.forEach((l, k) => {

@@ -34,6 +34,16 @@ export interface DecodedPng {
   nonBackground: number;
   /** Pixels within `tol` (max channel difference) of each of `colours`. */
   near: number[];
+  /** Per requested box: pixels differing from white by more than `tol`, and pixels near each of `colours`. */
+  boxes: { nonWhite: number; near: number[] }[];
+}
+
+/** A rectangle in image pixels. */
+export interface PixelBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 /** A PNG decoder in standard-library Python (zlib + struct), independent of the encoder under test:
@@ -41,7 +51,7 @@ export interface DecodedPng {
 const DECODER = `
 import sys, json, zlib, struct
 data = open(sys.argv[1], "rb").read() if sys.argv[1] != "-" else sys.stdin.buffer.read()
-pts, colours, tol = json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+pts, colours, tol, boxes = json.loads(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5])
 assert data[:8] == b"\\x89PNG\\r\\n\\x1a\\n", "bad signature"
 pos, idat, plte = 8, b"", None
 while pos < len(data):
@@ -81,21 +91,31 @@ def pixel(x, y):
     if ctype == 0: g = v if depth < 8 else v[0]; return [g, g, g]
     return list(v[:3])
 bg = pixel(0, 0)
+close = lambda p, col: max(abs(p[0] - col[0]), abs(p[1] - col[1]), abs(p[2] - col[2])) <= tol
 non, near = 0, [0] * len(colours)
+inbox = [{"nonWhite": 0, "near": [0] * len(colours)} for _ in boxes]
 for y in range(h):
     for x in range(w):
         p = pixel(x, y)
         non += p != bg
-        for k, col in enumerate(colours):
-            if max(abs(p[0] - col[0]), abs(p[1] - col[1]), abs(p[2] - col[2])) <= tol: near[k] += 1
-print(json.dumps({"width": w, "height": h, "colorType": ctype, "bitDepth": depth, "at": [pixel(x, y) for x, y in pts], "nonBackground": non, "near": near}))
+        hits = [close(p, col) for col in colours]
+        for k, hit in enumerate(hits): near[k] += hit
+        for b, r in zip(boxes, inbox):
+            if b["x"] <= x < b["x"] + b["w"] and b["y"] <= y < b["y"] + b["h"]:
+                r["nonWhite"] += not close(p, (255, 255, 255))
+                for k, hit in enumerate(hits): r["near"][k] += hit
+print(json.dumps({"width": w, "height": h, "colorType": ctype, "bitDepth": depth, "at": [pixel(x, y) for x, y in pts], "nonBackground": non, "near": near, "boxes": inbox}))
 `;
 
-/** Decode PNG bytes (or a PNG file) and read pixels at the given coordinates. */
-export function decodePng(png: Uint8Array | string, points: [number, number][] = [], colours: [number, number, number][] = [], tol = 0): DecodedPng {
+/** Decode PNG bytes (or a PNG file), read pixels at the given coordinates and count colours (within `tol`) in
+ * the whole image and in each box. */
+export function decodePng(
+  png: Uint8Array | string, points: [number, number][] = [], colours: [number, number, number][] = [], tol = 0, boxes: PixelBox[] = [],
+): DecodedPng {
   const file = typeof png === "string" ? png : "-";
   const input = typeof png === "string" ? undefined : png;
-  return JSON.parse(execFileSync(PY, ["-c", DECODER, file, JSON.stringify(points), JSON.stringify(colours), String(tol)], { input, maxBuffer: 64 << 20 }).toString());
+  const args = [file, JSON.stringify(points), JSON.stringify(colours), String(tol), JSON.stringify(boxes)];
+  return JSON.parse(execFileSync(PY, ["-c", DECODER, ...args], { input, maxBuffer: 64 << 20 }).toString());
 }
 
 /** A small deterministic generator for test data (tests only). */
