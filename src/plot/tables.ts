@@ -108,7 +108,63 @@ export class ModelSummary extends Table {
   }
 }
 
-export function modelSummary(layers: readonly LayerInfo[], options: { title?: string } = {}): ModelSummary {
+/** What `modelSummary` reads from a model: dropout-lab's `Module` has all of it (plot imports no nn code). */
+export interface ModuleLike {
+  training: boolean;
+  namedChildren(): [string, ModuleLike][];
+  modules(): ModuleLike[];
+  parameters(): readonly { size: number }[];
+  extraRepr(): string;
+}
+
+export interface ModelSummaryOptions {
+  title?: string;
+  /** An example input batch (a Tensor) for the output shapes: run through a `Sequential`'s layers one by one,
+   * in evaluation mode (no dropout masks drawn), the modes restored afterwards. */
+  input?: { readonly shape: readonly number[] };
+}
+
+const isModule = (m: unknown): m is ModuleLike =>
+  typeof m === "object" && m !== null && typeof (m as ModuleLike).namedChildren === "function" && typeof (m as ModuleLike).parameters === "function";
+
+/** One row per child of `model` (the model itself when it has none), with output shapes when `input` is given. */
+function layersOf(model: ModuleLike, input?: { readonly shape: readonly number[] }): LayerInfo[] {
+  const kids = model.namedChildren();
+  const size = (m: ModuleLike) => m.parameters().reduce((n, t) => n + t.size, 0);
+  const rows: LayerInfo[] = (kids.length ? kids : [["", model] as [string, ModuleLike]]).map(([name, m]) => {
+    const extra = m.extraRepr();
+    const p = (m as { p?: unknown }).p;
+    return { name: name || m.constructor.name, type: m.constructor.name + (extra ? `(${extra})` : ""), params: size(m), ...(typeof p === "number" ? { dropout: p } : {}) };
+  });
+  const own = size(model) - rows.reduce((n, r) => n + r.params, 0);
+  if (kids.length && own > 0) rows.push({ name: "(own)", type: model.constructor.name, params: own });
+  if (input) {
+    const layers = (model as { layers?: unknown }).layers;
+    if (!Array.isArray(layers) || layers.length !== kids.length) throw new Error("modelSummary: output shapes (options.input) need a Sequential model");
+    const modes = [model, ...model.modules()].map((m) => [m, m.training] as const);
+    for (const [m] of modes) m.training = false;
+    try {
+      let x: unknown = input;
+      layers.forEach((layer: { forward(x: unknown): unknown }, i) => {
+        x = layer.forward(x);
+        const shape = (x as { shape?: readonly number[] }).shape;
+        if (shape) rows[i].outputShape = [null, ...shape.slice(1)];
+      });
+    } finally {
+      for (const [m, mode] of modes) m.training = mode;
+    }
+  }
+  return rows;
+}
+
+/**
+ * A model summary table (layer, type, output shape, parameters, dropout rate) as HTML, Markdown and text:
+ * `modelSummary(model)`, `modelSummary(model, { input: x })` for output shapes (a Sequential and an example
+ * batch), or `modelSummary(layers)` from `LayerInfo` rows.
+ */
+export function modelSummary(model: readonly LayerInfo[] | ModuleLike, options: ModelSummaryOptions = {}): ModelSummary {
+  if (!isModule(model) && !Array.isArray(model)) throw new Error("modelSummary: expected a model (Module) or LayerInfo rows");
+  const layers: readonly LayerInfo[] = isModule(model) ? layersOf(model, options.input) : (model as readonly LayerInfo[]);
   const total = layers.reduce((a, l) => a + l.params, 0);
   const rows = layers.map((l) => [
     l.name, l.type,

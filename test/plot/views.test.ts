@@ -1,6 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { histogram, imageGrid, modelSummary, resultsTable, tensorView, uncertaintyPlot, colormap } from "../../src/plot/index.js";
+import { histogram, imageGrid, modelSummary, resultsTable, tensorView, uncertaintyPlot, colormap, lossPlot, maskHeatmap, svg, png } from "../../src/plot/index.js";
+import { Sequential, Linear, Dropout, Tensor, key } from "../../src/index.js";
 import { glyph, textWidth } from "../../src/plot/font.js";
 import { Raster } from "../../src/plot/raster.js";
 import { bundleOf, decodePng, lcg, parseXml } from "./helpers.js";
@@ -106,6 +107,35 @@ describe("tables", () => {
     expect(b["text/plain"]).toMatch(/\ndrop1 +Dropout +\[N, 1024\] +0 +0\.5\n/);
     expect((b["text/plain"] as string).split("\n").at(-1)).toMatch(/^total\s+803,840$/);
     expect(parseXml(b["text/html"] as string).filter((n) => n.tag === "tr")).toHaveLength(4);
+  });
+
+  it("summarises a model itself, with output shapes from an example batch in evaluation mode", () => {
+    const drop = new Dropout(0.5, { key: key(1), recordMasks: true });
+    const model = new Sequential(new Linear(4, 8, { activation: "relu", key: key(2) }), drop, new Linear(8, 2, { key: key(3) }));
+    const text = modelSummary(model, { input: new Tensor(new Float32Array(12), [3, 4]), title: "mlp" }).toString().split("\n");
+    expect(text[0]).toBe("mlp");
+    expect(text[3]).toMatch(/^0 +Linear\(4, 8, activation=relu\) +\[N, 8\] +40$/);
+    expect(text[4]).toMatch(/^1 +Dropout\(p=0\.5\) +\[N, 8\] +0 +0\.5$/);
+    expect(text[5]).toMatch(/^2 +Linear\(8, 2\) +\[N, 2\] +18$/);
+    expect(text.at(-1)).toMatch(/^total +58$/);
+    expect(drop.lastMask).toBeNull(); // no mask drawn: evaluation mode
+    expect(model.training).toBe(true); // modes restored
+    expect(modelSummary(model).toString()).toMatch(/\n1 +Dropout\(p=0\.5\) +0 +0\.5\n/); // no shapes without input
+    expect(() => modelSummary(drop, { input: new Tensor(new Float32Array(4), [1, 4]) })).toThrow(/need a Sequential/);
+    expect(() => modelSummary(42 as never)).toThrow(/expected a model/);
+  });
+});
+
+describe("svg() and png() for tslab and files", () => {
+  it("return the SVG text and the PNG bytes an object displays", () => {
+    const plot = lossPlot([{ name: "a", y: [3, 2, 1] }]);
+    expect(svg(plot)).toBe(plot.svg());
+    const mask = maskHeatmap({ shape: [2, 3], data: [1, 0, 1, 0, 1, 0] });
+    expect(png(mask)).toEqual(mask.png());
+    expect(decodePng(png(mask)).width).toBeGreaterThan(3);
+    expect(() => png(plot)).toThrow(/shows no PNG \(it offers text\/plain, image\/svg\+xml, application\/vnd.vegalite.v5\+json\)/);
+    expect(() => svg(new Tensor(new Float32Array(1), [1]))).toThrow(/shows no SVG/);
+    expect(() => svg({})).toThrow(/Jupyter.display/);
   });
 });
 
