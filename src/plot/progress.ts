@@ -162,8 +162,9 @@ export class LiveProgress {
   }
 
   /** Record progress; re-renders at most once per `minIntervalMs`. A finite `loss` adds a point to the
-   * curve's training line, a finite `valLoss` one to its validation line (at the same x: the batch count
-   * when `batchesPerEpoch` is known, else the number of losses so far). */
+   * curve's training line, a finite `valLoss` one to its validation line (replacing one at the same x). The
+   * x is the global batch count when `batchesPerEpoch` is known; else a loss's index, and for `valLoss` the
+   * index of the latest loss. */
   update(state: ProgressState): void {
     if (this.closed) throw new Error("liveProgress: update after close");
     this.last = { ...state };
