@@ -28,10 +28,14 @@ export interface MaskHeatmapOptions {
   /** Pixel budget of the image area (default 900 × 420). */
   maxWidth?: number;
   maxHeight?: number;
+  /** Names of the non-zero and zero entries in the legend and the text summary (default "kept" and
+   * "dropped"; a zoneout mask, where 1 means the unit held its previous value, might say "held" and "updated"). */
+  labels?: { kept: string; dropped: string };
 }
 
 export const KEPT: RGB = [253, 231, 37]; // viridis at 1
 export const DROPPED: RGB = [68, 1, 84]; // viridis at 0
+const LABELS = { kept: "kept", dropped: "dropped" };
 
 export type RnnMasks = { h: ArrayInput; c: ArrayInput };
 
@@ -129,7 +133,8 @@ export class MaskHeatmap extends Display {
     this.keptFraction = count ? nonzero / count : NaN;
     this.graded = o.graded ?? !values.every(isBinary);
     const shapeText = isRnn(mask) ? `h and c [${this.shape.join(", ")}]` : `[${this.shape.join(", ")}]`;
-    let text = `${this.kind} mask ${shapeText}: kept ${(100 * this.keptFraction).toFixed(1)}% (${nonzero} of ${count}), dropped ${(100 * (1 - this.keptFraction)).toFixed(1)}%`;
+    const { kept, dropped } = o.labels ?? LABELS;
+    let text = `${this.kind} mask ${shapeText}: ${kept} ${(100 * this.keptFraction).toFixed(1)}% (${nonzero} of ${count}), ${dropped} ${(100 * (1 - this.keptFraction)).toFixed(1)}%`;
     if (this.graded) {
       const min = Math.min(...st.map((s) => s.min)), max = Math.max(...st.map((s) => s.max));
       const mean = st.reduce((a, s) => a + s.mean * s.count, 0) / count;
@@ -139,7 +144,10 @@ export class MaskHeatmap extends Display {
   }
 
   private colour(): ColourSpec {
-    if (!this.graded) return { kind: "binary", kept: KEPT, dropped: DROPPED, keptLabel: "kept", droppedLabel: "dropped" };
+    if (!this.graded) {
+      const { kept, dropped } = this.options.labels ?? LABELS;
+      return { kind: "binary", kept: KEPT, dropped: DROPPED, keptLabel: kept, droppedLabel: dropped };
+    }
     let lo = Infinity, hi = -Infinity;
     for (const t of this.tiles) {
       for (let r = 0; r < t.rows; r++) for (let c = 0; c < t.cols; c++) {

@@ -88,6 +88,17 @@ describe("maskHeatmap", () => {
     expect(() => maskHeatmap({ h, c: { shape: [12, 29], data: new Float32Array(12 * 29) } })).toThrow(/differ in shape/);
   });
 
+  it("names the two values as told (zoneout: held / updated) in the summary and the legend", () => {
+    const h = { shape: [4, 5], data: [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] };
+    const plain = maskHeatmap({ h, c: h });
+    const named = maskHeatmap({ h, c: h }, { labels: { kept: "held previous value", dropped: "updated" } });
+    expect(named.toString()).toBe("rnn mask h and c [4, 5]: held previous value 15.0% (6 of 40), updated 85.0%");
+    // The legend grows to fit the longer label; the cells keep their colours.
+    const [a, b] = [plain, named].map((m) => decodePng(m.png(), [m.cellCenter(0, 0, 1), m.cellCenter(0, 1, 1)]));
+    expect(b!.width).toBeGreaterThan(a!.width);
+    expect(b!.at).toEqual([KEPT, DROPPED]);
+  });
+
   it("takes one batch element of [T, B, U] RNN masks", () => {
     const data = Float32Array.from({ length: 4 * 2 * 3 }, (_, i) => (Math.floor(i / 3) % 2)); // batch 1 kept, batch 0 dropped
     const m0 = maskHeatmap({ h: { shape: [4, 2, 3], data }, c: { shape: [4, 2, 3], data } });
