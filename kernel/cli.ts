@@ -86,6 +86,10 @@ async function runNotebooks(args: RunArgs): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (rest.includes("-h") || rest.includes("--help")) {
+    console.log(USAGE);
+    return;
+  }
   switch (command) {
     case "install": {
       const { installKernelspec } = await import("./spec.js");

@@ -13,6 +13,20 @@ import { CLI, connectionInfo } from "../../kernel/client.js";
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
 
+describe("dropout-lab --help", () => {
+  it("prints the usage and exits 0 for the command and for each subcommand, and 2 with the usage for a bad option", () => {
+    for (const args of [["--help"], ["run", "--help"], ["install", "-h"], ["kernel", "--help"]]) {
+      const r = cli(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("dropout-lab run NOTEBOOK...");
+    }
+    const bad = cli(["run", "--bogus", "x.ipynb"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("run: unknown option --bogus");
+    expect(bad.stderr).toContain("usage:");
+  });
+});
+
 /** Decodes an 8-bit RGBA, filter-0 PNG (what install writes): [width, height, rgba]. */
 function readPng(bytes: Buffer): [number, number, Buffer] {
   expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
