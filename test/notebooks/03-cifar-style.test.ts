@@ -9,6 +9,8 @@ import { errors, hasJupyter, joinText, MINUTES, notebookPath, read, resultsText,
 
 const NB03 = notebookPath("03-cifar-style.ipynb");
 const RUNS = ["no dropout", "dropout in FC layers", "dropout in all layers", "Dropout2d + FC dropout", "DropBlock 3×3 + FC dropout"];
+/** Train and test error (the first two numbers) of a run's row in the results table. */
+const row = (table: string, name: string) => new RegExp(`^${name.replace(/[+]/g, "\\+")}\\s+([\\d.]+)\\s+([\\d.]+)\\s+(\\S+)`, "m").exec(table);
 
 let ours: Notebook;
 let viaNbclient: Notebook | undefined;
@@ -34,23 +36,30 @@ describe("notebook 03 in smoke budget through our runner", () => {
 
   it("records train and test error of all five runs beside the paper's numbers", () => {
     const table = resultsText(ours);
-    const rows = RUNS.map((name) => new RegExp(`^${name}\\s+([\\d.]+)\\s+([\\d.]+)\\s+(\\S+)`, "m").exec(table));
+    const rows = RUNS.map((name) => row(table, name));
     for (const [i, m] of rows.entries()) {
       expect(m, RUNS[i]).not.toBeNull();
       const [train, test] = [Number(m![1]), Number(m![2])];
+      // Chance is 90 % error; at this budget the all-layer dropout net is still near it (80–86 % over seeds
+      // 0–2), the others well below, and none near perfect on a few hundred training images.
       expect(train).toBeGreaterThanOrEqual(0);
-      expect(train).toBeLessThanOrEqual(90);
-      // Above chance would be < 90 %; a few hundred images and few epochs leave the nets far from perfect.
-      expect(test).toBeGreaterThan(5);
-      expect(test).toBeLessThan(90);
+      expect(train).toBeLessThan(93);
+      expect(test).toBeGreaterThan(20);
+      expect(test).toBeLessThan(93);
     }
     expect(rows.map((m) => m![3])).toEqual(["14.98", "14.32", "12.61", "—", "—"]);
     expect(table).not.toMatch(/NaN|Infinity/);
   });
 
-  it("shows the no-dropout net overfitting: its train error far below its test error", () => {
-    const m = /^no dropout\s+([\d.]+)\s+([\d.]+)/m.exec(resultsText(ours))!;
-    expect(Number(m[2]) - Number(m[1])).toBeGreaterThan(20);
+  it("shows the no-dropout net overfitting, and FC dropout narrowing the train–test gap", () => {
+    const gap = (name: string) => {
+      const m = row(resultsText(ours), name)!;
+      return Number(m[2]) - Number(m[1]);
+    };
+    // Seeds 0–2 by hand: gaps of about 60 points without dropout, 30–47 with FC dropout (their test errors,
+    // though, are not lower at this budget).
+    expect(gap("no dropout")).toBeGreaterThan(40);
+    expect(gap("dropout in FC layers")).toBeLessThan(gap("no dropout") - 5);
   });
 
   it("draws sample images, a loss plot of the five runs and three mask heatmaps", () => {
@@ -58,7 +67,7 @@ describe("notebook 03 in smoke budget through our runner", () => {
     const pngs = outputs.filter((o) => typeof o.data?.["image/png"] === "string");
     expect(pngs.length).toBe(4); // sample grid + three masks
     const svg = joinText(outputs.find((o) => o.data?.["image/svg+xml"])?.data?.["image/svg+xml"]);
-    for (const name of RUNS) expect(svg).toContain(name.replace("×", "×"));
+    for (const name of RUNS) expect(svg).toContain(name);
     const masks = outputs.map((o) => joinText(o.data?.["text/plain"])).filter((t) => t.includes("mask after conv block 1"));
     expect(masks).toHaveLength(3);
     for (const t of masks) expect(t).toMatch(/conv mask \[4, \d+, 16, 16\]: kept [\d.]+%/);
