@@ -8,8 +8,9 @@ import type { InstallTarget } from "./spec.js";
 const USAGE = `usage:
   dropout-lab install [--user | --sys-prefix | --prefix DIR]   write the kernelspec "dropout-lab" (default --user)
   dropout-lab kernel -f CONNECTION_FILE                          run the kernel
-  dropout-lab run NOTEBOOK... [-p NAME=VALUE]... [-o OUT_DIR] [--timeout SECONDS]
-                                  execute notebooks headlessly through the kernel (in place without -o)`;
+  dropout-lab run NOTEBOOK... [-p NAME=VALUE]... [-o OUT_DIR] [--timeout SECONDS] [--html]
+                                  execute notebooks headlessly through the kernel (in place without -o);
+                                  --html also writes each as a self-contained HTML page (needs nbconvert)`;
 
 class UsageError extends Error {}
 
@@ -46,6 +47,7 @@ interface RunArgs {
   params: string[];
   outDir?: string;
   timeoutMs?: number;
+  html?: boolean;
 }
 
 function parseRun(args: string[]): RunArgs {
@@ -59,6 +61,7 @@ function parseRun(args: string[]): RunArgs {
     };
     if (a === "-p" || a === "--parameter") run.params.push(value());
     else if (a === "-o" || a === "--output-dir") run.outDir = value();
+    else if (a === "--html") run.html = true;
     else if (a === "--timeout") {
       const seconds = Number(value());
       if (!(seconds > 0)) throw new UsageError("run: --timeout takes a positive number of seconds");
@@ -79,6 +82,7 @@ async function runNotebooks(args: RunArgs): Promise<void> {
   for (const nb of args.notebooks) {
     const output = args.outDir ? join(args.outDir, basename(nb)) : undefined;
     const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs });
+    if (args.html) console.error(`${nb}: HTML → ${(await import("./run/html.js")).notebookToHtml(result.output)}`);
     if (result.failure) failed.push(`${nb} (cell ${result.failure.cell}: ${result.failure.ename}: ${result.failure.evalue})`);
   }
   if (failed.length > 0) throw new Error(`failed: ${failed.join("; ")}`);
