@@ -36,6 +36,8 @@ export interface CellCompilerOptions {
 /** How a top-level name was declared; decides what assigning to it from a later cell means. */
 type BindingKind = "let" | "const" | "function" | "class" | "enum" | "namespace" | "import" | "type";
 
+/** What an earlier cell's `let` is imported as, before the prefix declares it again as a `let`. */
+const LET_ALIAS = "__dropoutLabLet_";
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
@@ -61,8 +63,12 @@ const IGNORED_CODES = new Set([7016]);
 /** "Cannot assign to 'x' because it is an import." — an earlier cell's binding, see `assignmentError`. */
 const ASSIGN_TO_IMPORT = 2632;
 
-/** Shared by all compilers in the process, so that lib and @types files are parsed once. */
-const registry = ts.createDocumentRegistry();
+/**
+ * Shared by all compilers in the process, so that lib and @types files are parsed once. It keeps every file
+ * it parsed: a package a cell imported drops out of the next program when that cell's names are not used,
+ * and would otherwise be parsed again when a later cell uses them.
+ */
+const registry: ts.DocumentRegistry = { ...ts.createDocumentRegistry(), releaseDocument() {}, releaseDocumentWithKey() {} };
 /** Numbers the compilers: their virtual files must not meet in the shared registry. */
 let compilers = 0;
 
@@ -100,7 +106,9 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     else if (ts.isClassDeclaration(statement)) add(statement.name, "class", statement);
     else if (ts.isEnumDeclaration(statement)) add(statement.name, "enum", statement);
     else if (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) add(statement.name, "type", statement);
-    else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name)) add(statement.name, "namespace", statement);
+    else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name) && !isAugmentation(statement)) {
+      add(statement.name, "namespace", statement);
+    }
     else if (ts.isImportEqualsDeclaration(statement)) add(statement.name, "import", statement);
     else if (ts.isImportDeclaration(statement) && statement.importClause) {
       const clause = statement.importClause;
@@ -114,6 +122,11 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     } else addVars(statement);
   }
   return { names, exported };
+}
+
+/** `declare global { ... }` or `declare module "x" { ... }`: declarations that change scopes beyond the cell. */
+function isAugmentation(statement: ts.Statement): boolean {
+  return ts.isModuleDeclaration(statement) && (ts.isStringLiteral(statement.name) || (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0);
 }
 
 /** Every identifier text in a cell: the earlier names it may refer to. */
@@ -260,20 +273,26 @@ export class CellCompiler {
   readonly #id: number;
   readonly #cwd: string;
   readonly #kernelRoot: string;
+  readonly #kernelDist: string;
   readonly #files = new Map<string, VirtualFile>();
   readonly #cells: CommittedCell[] = [];
+  /** Files of committed cells with augmentations: they are in every program, the others only when imported. */
+  readonly #augmenting: string[] = [];
   readonly #visible = new Map<string, Visible>();
   readonly #globalsFile: string;
   /**
-   * Two language services over the same cells: one type-checks the cell to run, one serves completion and
-   * inspection. Their current files differ in what they import, and a program whose imports change is
-   * rebuilt at a higher cost than one where only a file's text changed.
+   * The cell to run is checked in a program of its own (the check file after its prefix), made from the
+   * previous one with a plain compiler host; completion and inspection use a language service (the edit file).
+   * Both take their files from the shared registry, so each is parsed once.
    */
   readonly #checkFile: string;
-  readonly #checkService: ts.LanguageService;
+  readonly #checkHost: ts.CompilerHost;
+  #checkProgram: ts.Program | undefined;
+  /** The check program's files by path, with the version each was read at. */
+  readonly #checkSources = new Map<string, { version: string; file: ts.SourceFile }>();
   readonly #editFile: string;
   readonly #editService: ts.LanguageService;
-  /** Snapshots of real files, by path and version, for both services. */
+  /** Snapshots of real files, by path and version, for the language service. */
   readonly #snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
   readonly #moduleCache: ts.ModuleResolutionCache;
   readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
@@ -283,6 +302,7 @@ export class CellCompiler {
   constructor(options: CellCompilerOptions) {
     this.#cwd = path.resolve(options.cwd);
     this.#kernelRoot = path.resolve(options.kernelRoot);
+    this.#kernelDist = path.join(this.#kernelRoot, "dist") + path.sep;
     this.#id = compilers++;
     this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
     this.#checkFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_check__.ts`);
@@ -291,54 +311,59 @@ export class CellCompiler {
     const canonical = ts.sys.useCaseSensitiveFileNames ? (f: string) => f : (f: string) => f.toLowerCase();
     this.#moduleCache = ts.createModuleResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
     this.#typeCache = ts.createTypeReferenceDirectiveResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
-    this.#checkService = ts.createLanguageService(this.#host(this.#checkFile), registry);
-    this.#editService = ts.createLanguageService(this.#host(this.#editFile), registry);
+    this.#checkHost = {
+      ...this.#hostBase(),
+      getSourceFile: (fileName, options) => this.#checkSource(fileName, options),
+      getCanonicalFileName: canonical,
+      getNewLine: () => "\n",
+      writeFile: () => undefined,
+    };
+    this.#editService = ts.createLanguageService(this.#editHost(), registry);
   }
 
-  #host(currentFile: string): ts.LanguageServiceHost {
-    const files = this.#files;
-    const fileExists = (f: string) => files.has(f) || ts.sys.fileExists(f);
-    const readFile = (f: string) => files.get(f)?.text ?? ts.sys.readFile(f);
-    const version = (f: string) => {
-      const file = files.get(f);
-      if (file) return String(file.version);
-      // Library files never change; the user's own sources may be edited beside the notebook.
-      if (f.includes("/node_modules/")) return "0";
-      return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
-    };
-    // The language service asks for every file's snapshot for every new program: read each version once.
-    const snapshots = this.#snapshots;
-    const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
-      getCompilationSettings: () => COMPILER_OPTIONS,
-      // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
-      // of the program is released from the registry and would be parsed again when a later cell uses it.
-      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), currentFile],
-      getScriptVersion: version,
-      getScriptSnapshot: (f) => {
-        const v = version(f);
-        const cached = snapshots.get(f);
-        if (cached?.version === v) return cached.snapshot;
-        const text = readFile(f);
-        const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
-        snapshots.set(f, { version: v, snapshot });
-        return snapshot;
-      },
+  #fileExists = (f: string): boolean => this.#files.has(f) || ts.sys.fileExists(f);
+  #readFile = (f: string): string | undefined => this.#files.get(f)?.text ?? ts.sys.readFile(f);
+
+  #version(f: string): string {
+    const file = this.#files.get(f);
+    if (file) return String(file.version);
+    // Packages and the kernel's own build never change while it runs (nor do the modules it has loaded);
+    // the user's own sources may be edited beside the notebook.
+    if (f.includes("/node_modules/") || f.startsWith(this.#kernelDist)) return "0";
+    return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
+  }
+
+  /** What both hosts share: files, folders and module resolution. */
+  #hostBase() {
+    return {
       // Not in the public host interface (typescript 6.0 reads it): lets each new program reuse the cached
       // package.json lookups instead of reading them again for every file.
       getModuleResolutionCache: () => this.#moduleCache,
       getCurrentDirectory: () => this.#cwd,
-      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
-      fileExists,
-      readFile,
+      getDefaultLibFileName: (o: ts.CompilerOptions) => ts.getDefaultLibFilePath(o),
+      fileExists: this.#fileExists,
+      readFile: this.#readFile,
       directoryExists: ts.sys.directoryExists,
       getDirectories: ts.sys.getDirectories,
       realpath: ts.sys.realpath,
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
-      resolveModuleNameLiterals: (literals, containingFile, _redirect, options, containingSource) =>
+      resolveModuleNameLiterals: (
+        literals: readonly ts.StringLiteralLike[],
+        containingFile: string,
+        _redirect: unknown,
+        options: ts.CompilerOptions,
+        containingSource: ts.SourceFile,
+      ) =>
         literals.map((literal) =>
           this.#resolveModule(literal.text, containingFile, ts.getModeForUsageLocation(containingSource, literal, options)),
         ),
-      resolveTypeReferenceDirectiveReferences: (references, containingFile, redirect, options, containingSource) =>
+      resolveTypeReferenceDirectiveReferences: <T extends ts.FileReference | string>(
+        references: readonly T[],
+        containingFile: string,
+        redirect: ts.ResolvedProjectReference | undefined,
+        options: ts.CompilerOptions,
+        containingSource: ts.SourceFile | undefined,
+      ) =>
         references.map((reference) => {
           const name = typeof reference === "string" ? reference : reference.fileName.toLowerCase();
           const mode =
@@ -349,7 +374,55 @@ export class CellCompiler {
           return found.resolvedTypeReferenceDirective ? found : resolve(path.join(this.#kernelRoot, "index.ts"));
         }),
     };
-    return host;
+  }
+
+  /** A file of the check program: the check file parsed here, every other one from the shared registry. */
+  #checkSource(fileName: string, options: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile | undefined {
+    const version = this.#version(fileName);
+    const cached = this.#checkSources.get(fileName);
+    if (cached?.version === version) return cached.file;
+    const text = this.#readFile(fileName);
+    if (text === undefined) return undefined;
+    const file =
+      fileName === this.#checkFile
+        ? ts.createSourceFile(fileName, text, options, true)
+        : registry.acquireDocument(fileName, COMPILER_OPTIONS, ts.ScriptSnapshot.fromString(text), version, undefined, options);
+    this.#checkSources.set(fileName, { version, file });
+    return file;
+  }
+
+  /**
+   * A new check program, from the previous one: when the check file imports the same modules as before and
+   * no other file changed, TypeScript reuses the previous program's whole structure.
+   */
+  #newCheckProgram(): ts.Program {
+    this.#checkProgram = ts.createProgram({
+      rootNames: [this.#globalsFile, ...this.#augmenting, this.#checkFile],
+      options: COMPILER_OPTIONS,
+      host: this.#checkHost,
+      oldProgram: this.#checkProgram,
+    });
+    return this.#checkProgram;
+  }
+
+  #editHost(): ts.LanguageServiceHost {
+    const snapshots = this.#snapshots;
+    return {
+      ...this.#hostBase(),
+      getCompilationSettings: () => COMPILER_OPTIONS,
+      getScriptFileNames: () => [this.#globalsFile, ...this.#augmenting, this.#editFile],
+      getScriptVersion: (f) => this.#version(f),
+      // The language service asks for every file's snapshot for every new program: read each version once.
+      getScriptSnapshot: (f) => {
+        const v = this.#version(f);
+        const cached = snapshots.get(f);
+        if (cached?.version === v) return cached.snapshot;
+        const text = this.#readFile(f);
+        const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+        snapshots.set(f, { version: v, snapshot });
+        return snapshot;
+      },
+    };
   }
 
   /**
@@ -374,23 +447,37 @@ export class CellCompiler {
   }
 
   /**
-   * The prefix line that imports earlier cells' names and exports this cell's own. For type-checking (and so
-   * for the declarations a commit keeps) it brings only the names the cell mentions, as checking an import
-   * costs time; for completion and inspection it brings every name.
+   * The prefix line that imports earlier cells' names and exports this cell's own. A `let` stays assignable
+   * (and assignments type-checked) as a variable of the same type; everything else is imported, keeping its
+   * value, type and namespace meanings and its documentation.
+   *
+   * For type-checking (and so for the declarations a commit keeps) it brings only the names the cell mentions,
+   * as checking an import costs time, but always with one import statement per cell that provides names, in
+   * cell order, so that the modules the current file imports are the same from cell to cell: TypeScript then
+   * reuses the previous program's structure instead of walking every file again. For completion and
+   * inspection it brings every name.
    */
   #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
     const used = purpose === "edit" ? undefined : identifiers(source);
     const byCell = new Map<number, string[]>();
-    let out = "";
+    let lets = "";
     for (const [name, { cell, kind }] of this.#visible) {
+      const list = byCell.get(cell) ?? [];
+      byCell.set(cell, list);
       if (names.has(name) || (used && !used.has(name))) continue;
-      // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
-      // else is imported, keeping its value, type and namespace meanings and its documentation.
-      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
-      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+      if (kind !== "let") list.push(name);
+      else if (purpose === "edit") lets += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      else {
+        list.push(`${name} as ${LET_ALIAS}${name}`);
+        lets += `declare let ${name}: typeof ${LET_ALIAS}${name}; `;
+      }
     }
-    for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
+    let out = "";
+    for (const [cell, list] of [...byCell].sort(([a], [b]) => a - b)) {
+      out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
+    }
+    out += lets;
     const own = [...names.keys()].filter((n) => !exported.has(n));
     if (own.length > 0) out += `export { ${own.join(", ")} }; `;
     // On its own line: a comment on the prefix's line would not be the JSDoc of the cell's first statement.
@@ -432,7 +519,7 @@ export class CellCompiler {
     const shift = this.#setCurrent(source, "check");
     const own = declaredNames(source).names;
     // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
-    const program = this.#checkService.getProgram()!;
+    const program = this.#newCheckProgram();
     const current = program.getSourceFile(this.#checkFile)!;
     const syntactic = program.getSyntacticDiagnostics(current);
     const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
@@ -506,11 +593,14 @@ export class CellCompiler {
   /**
    * Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. The cell
    * is kept as its declarations (.d.ts), so that later cells read its types instead of inferring them again
-   * from its code, cell after cell, in every new program.
+   * from its code, cell after cell, in every new program. A cell that declares nothing leaves nothing.
    */
   commit(code: string): void {
     const index = this.#cells.length;
     const source = parse(code);
+    const { names } = declaredNames(source);
+    const augments = source.statements.some(isAugmentation);
+    if (names.size === 0 && !augments) return;
     this.#setCurrent(source, "check");
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const emitted = this.#declarations();
@@ -518,14 +608,28 @@ export class CellCompiler {
     this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
-    for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
+    if (augments) this.#augmenting.push(file);
+    for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
+  }
+
+  /**
+   * Builds the program the next cell will be checked in, with the modules it imports, ahead of that cell
+   * (call it while idle, after `commit`): checking a cell that imports no new module then reuses it.
+   */
+  prepare(): void {
+    this.#setCurrent(parse(""), "check");
+    this.#newCheckProgram();
   }
 
   /** The check file's declarations, or undefined when TypeScript cannot make them (then the code is kept). */
   #declarations(): string | undefined {
     try {
-      const output = this.#checkService.getEmitOutput(this.#checkFile, true);
-      return output.outputFiles.find((f) => f.name.endsWith(".d.ts"))?.text;
+      let declarations: string | undefined;
+      const current = this.#checkProgram?.getSourceFile(this.#checkFile);
+      const program = current?.text === this.#files.get(this.#checkFile)?.text ? this.#checkProgram! : this.#newCheckProgram();
+      const write = (name: string, text: string) => void (name.endsWith(".d.ts") && (declarations = text));
+      program.emit(program.getSourceFile(this.#checkFile), write, undefined, true);
+      return declarations;
     } catch {
       return undefined;
     }
