@@ -298,6 +298,8 @@ export class CellCompiler {
   readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
   #lastCompiled: { code: string; cellName: string } | undefined;
+  /** The prefix the last `prepare` built a program for. */
+  #prepared: string | undefined;
 
   constructor(options: CellCompilerOptions) {
     this.#cwd = path.resolve(options.cwd);
@@ -617,6 +619,9 @@ export class CellCompiler {
    * (call it while idle, after `commit`): checking a cell that imports no new module then reuses it.
    */
   prepare(): void {
+    const prefix = this.#prefix(parse(""), "check");
+    if (prefix === this.#prepared) return;
+    this.#prepared = prefix;
     this.#setCurrent(parse(""), "check");
     this.#newCheckProgram();
   }
