@@ -92,12 +92,13 @@ async function threadUrl(name: "worker" | "typescript-thread"): Promise<URL> {
     const ts = (await import("typescript")).default;
     const out = mkdtempSync(join(tmpdir(), "dropout-lab-threads-"));
     process.once("exit", () => rmSync(out, { recursive: true, force: true }));
-    for (const file of readdirSync(here).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
+    for (const file of readdirSync(here).filter((f) => /(?<!\.d)\.c?ts$/.test(f))) {
+      const commonJs = file.endsWith(".cts");
       const { outputText } = ts.transpileModule(readFileSync(join(here, file), "utf8"), {
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        compilerOptions: { module: commonJs ? ts.ModuleKind.CommonJS : ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
         fileName: file,
       });
-      writeFileSync(join(out, file.replace(/\.ts$/, ".js")), outputText);
+      writeFileSync(join(out, file.replace(/ts$/, "js")), outputText);
     }
     writeFileSync(join(out, "package.json"), '{ "type": "module" }');
     symlinkSync(join(packageRoot(), "node_modules"), join(out, "node_modules"));
@@ -123,7 +124,8 @@ class ThreadCompiler implements Compiler {
   #spawn(): Worker {
     const thread = new Worker(this.url, {
       workerData: this.options,
-      resourceLimits: { maxOldGenerationSizeMb: Math.floor((totalmem() / 2 ** 20) * 0.5) },
+      // A roomy young generation: each cell's program and checker are short-lived garbage.
+      resourceLimits: { maxOldGenerationSizeMb: Math.floor((totalmem() / 2 ** 20) * 0.5), maxYoungGenerationSizeMb: 96 },
     });
     thread.on("message", (reply: CompilerReply) => {
       const pending = this.#pending.get(reply.id);

@@ -33,4 +33,7 @@ port.on("message", ({ id, method, args }: CompilerRequest) => {
   if (method === "commit" || method === "reset") setImmediate(() => compiler.prepare());
 });
 
-compiler.compile("", "warm-up.ts");
+// Cells that are checked and transpiled but never run: the lib and @types/node are parsed, and a program
+// made from the previous one has been checked, before the first real cell.
+for (const cell of ["const warm: number = 1 + 1;\nwarm", "const again = `${1 + 1}`;\nagain.length"]) compiler.compile(cell, "warm-up.ts");
+compiler.prepare();

@@ -9,7 +9,8 @@
  * are reported for the current cell only, in the cell's own lines and columns.
  */
 import path from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import { ts } from "./typescript-api.js";
 import { KERNEL_GLOBALS } from "./typescript-globals.js";
 import { transpileCell } from "./typescript-transpile.js";
 import type { CompleteReply, InspectReply, IsCompleteReply } from "./types.js";
@@ -41,7 +42,7 @@ const LET_ALIAS = "__dropoutLabLet_";
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
-const COMPILER_OPTIONS: ts.CompilerOptions = {
+const COMPILER_OPTIONS: TS.CompilerOptions = {
   strict: true,
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
@@ -68,15 +69,15 @@ const ASSIGN_TO_IMPORT = 2632;
  * it parsed: a package a cell imported drops out of the next program when that cell's names are not used,
  * and would otherwise be parsed again when a later cell uses them.
  */
-const registry: ts.DocumentRegistry = { ...ts.createDocumentRegistry(), releaseDocument() {}, releaseDocumentWithKey() {} };
+const registry: TS.DocumentRegistry = { ...ts.createDocumentRegistry(), releaseDocument() {}, releaseDocumentWithKey() {} };
 /** Numbers the compilers: their virtual files must not meet in the shared registry. */
 let compilers = 0;
 
 /** The top-level names a cell declares (value kinds win over type-only ones) and those it exports itself. */
-function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>; exported: Set<string> } {
+function declaredNames(source: TS.SourceFile): { names: Map<string, BindingKind>; exported: Set<string> } {
   const names = new Map<string, BindingKind>();
   const exported = new Set<string>();
-  const add = (name: ts.Identifier | undefined, kind: BindingKind, node?: ts.Node) => {
+  const add = (name: TS.Identifier | undefined, kind: BindingKind, node?: TS.Node) => {
     if (!name) return;
     const before = names.get(name.text);
     if (!before || before === "type") names.set(name.text, kind);
@@ -85,12 +86,12 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     const isDefault = modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
     if (isExport && !isDefault) exported.add(name.text);
   };
-  const addBinding = (name: ts.BindingName, kind: BindingKind, node: ts.Node): void => {
+  const addBinding = (name: TS.BindingName, kind: BindingKind, node: TS.Node): void => {
     if (ts.isIdentifier(name)) add(name, kind, node);
     else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, kind, node);
   };
   // `var`s in top-level blocks and loops belong to the cell's scope too (`for (var i = 0; ...)`).
-  const addVars = (node: ts.Node): void => {
+  const addVars = (node: TS.Node): void => {
     if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node)) return;
     if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
       for (const d of node.declarations) addBinding(d.name, "let", node);
@@ -125,14 +126,14 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
 }
 
 /** `declare global { ... }` or `declare module "x" { ... }`: declarations that change scopes beyond the cell. */
-function isAugmentation(statement: ts.Statement): boolean {
+function isAugmentation(statement: TS.Statement): boolean {
   return ts.isModuleDeclaration(statement) && (ts.isStringLiteral(statement.name) || (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0);
 }
 
 /** Every identifier text in a cell: the earlier names it may refer to. */
-function identifiers(source: ts.SourceFile): Set<string> {
+function identifiers(source: TS.SourceFile): Set<string> {
   const out = new Set<string>();
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (ts.isIdentifier(node)) out.add(node.text);
     ts.forEachChild(node, visit);
   };
@@ -140,7 +141,7 @@ function identifiers(source: ts.SourceFile): Set<string> {
   return out;
 }
 
-function parse(code: string): ts.SourceFile {
+function parse(code: string): TS.SourceFile {
   return ts.createSourceFile("cell.ts", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
 }
 
@@ -167,13 +168,13 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 /** Where a name is declared: the name's span and the whole declaration's. */
 interface Declaration {
   fileName: string;
-  textSpan: ts.TextSpan;
-  contextSpan?: ts.TextSpan;
+  textSpan: TS.TextSpan;
+  contextSpan?: TS.TextSpan;
 }
 
 /** The first top-level declaration of `name` in a cell's file (its code or its .d.ts). */
-function findDeclaration(file: ts.SourceFile, name: string): Declaration | undefined {
-  const inBinding = (binding: ts.BindingName): ts.Identifier | undefined => {
+function findDeclaration(file: TS.SourceFile, name: string): Declaration | undefined {
+  const inBinding = (binding: TS.BindingName): TS.Identifier | undefined => {
     if (ts.isIdentifier(binding)) return binding.text === name ? binding : undefined;
     for (const element of binding.elements) {
       const found = ts.isOmittedExpression(element) ? undefined : inBinding(element.name);
@@ -182,7 +183,7 @@ function findDeclaration(file: ts.SourceFile, name: string): Declaration | undef
     return undefined;
   };
   for (const statement of file.statements) {
-    let found: ts.Node | undefined;
+    let found: TS.Node | undefined;
     if (ts.isVariableStatement(statement)) {
       for (const d of statement.declarationList.declarations) found ??= inBinding(d.name);
     } else if (
@@ -210,7 +211,7 @@ function findDeclaration(file: ts.SourceFile, name: string): Declaration | undef
 const DETAILED_COMPLETIONS = 5;
 
 /** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
-function jupyterType(kind: ts.ScriptElementKind): string {
+function jupyterType(kind: TS.ScriptElementKind): string {
   const K = ts.ScriptElementKind;
   switch (kind) {
     case K.functionElement:
@@ -286,16 +287,16 @@ export class CellCompiler {
    * Both take their files from the shared registry, so each is parsed once.
    */
   readonly #checkFile: string;
-  readonly #checkHost: ts.CompilerHost;
-  #checkProgram: ts.Program | undefined;
+  readonly #checkHost: TS.CompilerHost;
+  #checkProgram: TS.Program | undefined;
   /** The check program's files by path, with the version each was read at. */
-  readonly #checkSources = new Map<string, { version: string; file: ts.SourceFile }>();
+  readonly #checkSources = new Map<string, { version: string; file: TS.SourceFile }>();
   readonly #editFile: string;
-  readonly #editService: ts.LanguageService;
+  readonly #editService: TS.LanguageService;
   /** Snapshots of real files, by path and version, for the language service. */
-  readonly #snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
-  readonly #moduleCache: ts.ModuleResolutionCache;
-  readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
+  readonly #snapshots = new Map<string, { version: string; snapshot: TS.IScriptSnapshot | undefined }>();
+  readonly #moduleCache: TS.ModuleResolutionCache;
+  readonly #typeCache: TS.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
   #lastCompiled: { code: string; cellName: string } | undefined;
   /** The prefix the last `prepare` built a program for. */
@@ -342,7 +343,7 @@ export class CellCompiler {
       // package.json lookups instead of reading them again for every file.
       getModuleResolutionCache: () => this.#moduleCache,
       getCurrentDirectory: () => this.#cwd,
-      getDefaultLibFileName: (o: ts.CompilerOptions) => ts.getDefaultLibFilePath(o),
+      getDefaultLibFileName: (o: TS.CompilerOptions) => ts.getDefaultLibFilePath(o),
       fileExists: this.#fileExists,
       readFile: this.#readFile,
       directoryExists: ts.sys.directoryExists,
@@ -350,21 +351,21 @@ export class CellCompiler {
       realpath: ts.sys.realpath,
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
       resolveModuleNameLiterals: (
-        literals: readonly ts.StringLiteralLike[],
+        literals: readonly TS.StringLiteralLike[],
         containingFile: string,
         _redirect: unknown,
-        options: ts.CompilerOptions,
-        containingSource: ts.SourceFile,
+        options: TS.CompilerOptions,
+        containingSource: TS.SourceFile,
       ) =>
         literals.map((literal) =>
           this.#resolveModule(literal.text, containingFile, ts.getModeForUsageLocation(containingSource, literal, options)),
         ),
-      resolveTypeReferenceDirectiveReferences: <T extends ts.FileReference | string>(
+      resolveTypeReferenceDirectiveReferences: <T extends TS.FileReference | string>(
         references: readonly T[],
         containingFile: string,
-        redirect: ts.ResolvedProjectReference | undefined,
-        options: ts.CompilerOptions,
-        containingSource: ts.SourceFile | undefined,
+        redirect: TS.ResolvedProjectReference | undefined,
+        options: TS.CompilerOptions,
+        containingSource: TS.SourceFile | undefined,
       ) =>
         references.map((reference) => {
           const name = typeof reference === "string" ? reference : reference.fileName.toLowerCase();
@@ -379,7 +380,7 @@ export class CellCompiler {
   }
 
   /** A file of the check program: the check file parsed here, every other one from the shared registry. */
-  #checkSource(fileName: string, options: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile | undefined {
+  #checkSource(fileName: string, options: TS.ScriptTarget | TS.CreateSourceFileOptions): TS.SourceFile | undefined {
     const version = this.#version(fileName);
     const cached = this.#checkSources.get(fileName);
     if (cached?.version === version) return cached.file;
@@ -397,7 +398,7 @@ export class CellCompiler {
    * A new check program, from the previous one: when the check file imports the same modules as before and
    * no other file changed, TypeScript reuses the previous program's whole structure.
    */
-  #newCheckProgram(): ts.Program {
+  #newCheckProgram(): TS.Program {
     this.#checkProgram = ts.createProgram({
       rootNames: [this.#globalsFile, ...this.#augmenting, this.#checkFile],
       options: COMPILER_OPTIONS,
@@ -407,7 +408,7 @@ export class CellCompiler {
     return this.#checkProgram;
   }
 
-  #editHost(): ts.LanguageServiceHost {
+  #editHost(): TS.LanguageServiceHost {
     const snapshots = this.#snapshots;
     return {
       ...this.#hostBase(),
@@ -431,7 +432,7 @@ export class CellCompiler {
    * Committed cells by their specifier; "dropout-lab" from the kernel's own package; everything else from the
    * importing file, then (for package names) from the kernel's install.
    */
-  #resolveModule(name: string, containingFile: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations {
+  #resolveModule(name: string, containingFile: string, mode: TS.ResolutionMode): TS.ResolvedModuleWithFailedLookupLocations {
     const cell = CELL_SPECIFIER.exec(name);
     if (cell) {
       const resolvedFileName = this.#cells[Number(cell[1])]?.file;
@@ -459,7 +460,7 @@ export class CellCompiler {
    * reuses the previous program's structure instead of walking every file again. For completion and
    * inspection it brings every name.
    */
-  #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
+  #prefix(source: TS.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
     const used = purpose === "edit" ? undefined : identifiers(source);
     const byCell = new Map<number, string[]>();
@@ -487,7 +488,7 @@ export class CellCompiler {
   }
 
   /** Puts a cell's code after its prefix in the check or edit service's current file; returns the prefix length. */
-  #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
+  #setCurrent(source: TS.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
     const text = prefix + source.text;
     const name = purpose === "check" ? this.#checkFile : this.#editFile;
@@ -558,10 +559,10 @@ export class CellCompiler {
    * function, class, ... (an earlier `let` is declared, not imported, and stays assignable).
    */
   #assignmentError(
-    diagnostic: ts.Diagnostic,
+    diagnostic: TS.Diagnostic,
     name: string,
     own: Map<string, BindingKind>,
-  ): Pick<ts.Diagnostic, "messageText" | "code"> {
+  ): Pick<TS.Diagnostic, "messageText" | "code"> {
     if (own.has(name)) return diagnostic;
     const kind = this.#visible.get(name)?.kind;
     if (kind === "const") return { messageText: `Cannot assign to '${name}' because it is a constant.`, code: 2588 };
@@ -572,9 +573,9 @@ export class CellCompiler {
   }
 
   /** Cell offsets of the cell's own import bindings that name only types (they are not emitted). */
-  #typeOnlyImports(file: ts.SourceFile, checker: ts.TypeChecker, shift: number): Set<number> {
+  #typeOnlyImports(file: TS.SourceFile, checker: TS.TypeChecker, shift: number): Set<number> {
     const out = new Set<number>();
-    const check = (name: ts.Identifier | undefined) => {
+    const check = (name: TS.Identifier | undefined) => {
       if (!name) return;
       const symbol = checker.getSymbolAtLocation(name);
       if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return;
@@ -676,7 +677,7 @@ export class CellCompiler {
   }
 
   /** The Jupyter type of a completion; a name from an earlier cell is typed by its declaration there. */
-  #completionType(entry: ts.CompletionEntry): string {
+  #completionType(entry: TS.CompletionEntry): string {
     const kind = entry.kind === ts.ScriptElementKind.alias ? this.#visible.get(entry.name)?.kind : undefined;
     if (kind === "function") return "function";
     if (kind === "class" || kind === "type" || kind === "enum") return "class";
@@ -715,7 +716,7 @@ export class CellCompiler {
    * Quick info and location of the declaration a name in the current cell stands for, looking through the
    * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
    */
-  #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
+  #declared(info: TS.QuickInfo, shift: number): { info: TS.QuickInfo; declaration?: Declaration } {
     const definition = this.#editService.getDefinitionAtPosition(this.#editFile, info.textSpan.start)?.[0];
     if (!definition) return { info };
     let declaration: Declaration = definition;
@@ -769,7 +770,7 @@ export class CellCompiler {
     const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined);
     if (errors.length === 0) return { status: "complete" };
     const end = code.trimEnd().length;
-    const continues = (d: ts.Diagnostic) =>
+    const continues = (d: TS.Diagnostic) =>
       d.code === UNTERMINATED_TEMPLATE ||
       d.code === UNTERMINATED_COMMENT ||
       (d.code === UNTERMINATED_STRING && code.trimEnd().endsWith("\\")) ||
