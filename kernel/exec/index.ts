@@ -92,13 +92,12 @@ async function threadUrl(name: "worker" | "typescript-thread"): Promise<URL> {
     const ts = (await import("typescript")).default;
     const out = mkdtempSync(join(tmpdir(), "dropout-lab-threads-"));
     process.once("exit", () => rmSync(out, { recursive: true, force: true }));
-    for (const file of readdirSync(here).filter((f) => /(?<!\.d)\.c?ts$/.test(f))) {
-      const commonJs = file.endsWith(".cts");
+    for (const file of readdirSync(here).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
       const { outputText } = ts.transpileModule(readFileSync(join(here, file), "utf8"), {
-        compilerOptions: { module: commonJs ? ts.ModuleKind.CommonJS : ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
         fileName: file,
       });
-      writeFileSync(join(out, file.replace(/ts$/, "js")), outputText);
+      writeFileSync(join(out, file.replace(/\.ts$/, ".js")), outputText);
     }
     writeFileSync(join(out, "package.json"), '{ "type": "module" }');
     symlinkSync(join(packageRoot(), "node_modules"), join(out, "node_modules"));
@@ -196,6 +195,14 @@ interface Running {
 
 const BACKGROUND_LIMIT = 1000;
 
+/** A cell interrupted before it ran (the evaluator reports one interrupted while running the same way). */
+const KEYBOARD_INTERRUPT: ExecuteOutcome = {
+  status: "error",
+  ename: "KeyboardInterrupt",
+  evalue: "the cell was interrupted",
+  traceback: ["KeyboardInterrupt: the cell was interrupted"],
+};
+
 class WorkerExecutor implements Executor {
   private readonly cwd: string;
   private readonly kernelRoot = packageRoot();
@@ -207,6 +214,8 @@ class WorkerExecutor implements Executor {
   private compiler?: Compiler;
   private queue: Promise<unknown> = Promise.resolve();
   private running?: Running;
+  /** The cell being type-checked: an interrupt then stops it before it runs. */
+  private compiling?: { interrupted: boolean };
   private interrupting: Promise<void> = Promise.resolve();
   private readonly background: ExecEvent[] = [];
   private readonly replies = new Map<number, (value: unknown) => void>();
@@ -354,12 +363,17 @@ class WorkerExecutor implements Executor {
     for (const event of this.background.splice(0)) options.onEvent(event);
     const cellName = `cell${options.executionCount}.ts`;
     let compiled: CompileResult;
+    const compiling = { interrupted: false };
+    this.compiling = compiling;
     try {
       compiled = await this.compiler!.compile(code, cellName);
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       return { status: "error", ename: "CompilerError", evalue: String(error), traceback: message.split("\n") };
+    } finally {
+      this.compiling = undefined;
     }
+    if (compiling.interrupted) return KEYBOARD_INTERRUPT;
     if (!compiled.ok) {
       const lines = compiled.diagnostics.map((d) => `${cellName}(${d.line},${d.column}): error TS${d.code}: ${d.message}`);
       return { status: "error", ename: "TypeScriptError", evalue: lines.join("\n"), traceback: lines };
@@ -384,6 +398,7 @@ class WorkerExecutor implements Executor {
   }
 
   interrupt(): void {
+    if (this.compiling) this.compiling.interrupted = true;
     const running = this.running;
     if (!running || running.interrupted) return;
     running.interrupted = true;
