@@ -8,9 +8,14 @@
 //   kernel_info_ms      median kernel_info round trip (to the reply): the protocol's own share of a cell
 //   trivial_compile_ms, trivial_commit_ms, trivial_run_ms, trivial_executor_ms
 //                       ours, in process (bench/kernel-trivial.mjs): compiler check, commit, evaluator thread
-//                       round trip without compiler, executor with compiler
-//   hotloop_ratio       a loop over top-level `let`s as a cell (round trip minus the trivial median) over the
-//                       same code as a plain node ES module (timed inside the script)
+//                       round trip (JavaScript cells), executor with its compiler thread
+//   hotloop_ratio       a loop over top-level `let`s, timed by the code itself (performance.now() around the
+//                       loop, printed), as a cell over the same text as a plain node ES module. Runs alternate
+//                       (plain, cell, plain, cell, ...) so that the machine's load falls on both alike; the
+//                       figure is the median of the per-pair ratios, with a distribution-free confidence
+//                       interval for that median (order statistics of the ratios, coverage printed)
+//   hotloop_cell_ratio  the same cells' round trips (execute_request to idle, compile and output included)
+//                       less the trivial median, over the plain loop: what the user waits for
 //   outputs_after_idle  over OUTPUT_CELLS cells that print, await and return a value: iopub messages that
 //                       arrive for a request after its idle (should be 0)
 import { execFileSync } from "node:child_process";
@@ -24,7 +29,7 @@ const quick = process.argv.includes("--quick");
 const STARTS = quick ? 3 : 7;
 const WARMUP = 20;
 const TRIVIAL = quick ? 50 : 300;
-const HOT_RUNS = quick ? 2 : 5;
+const HOT_PAIRS = quick ? 7 : 15;
 const OUTPUT_CELLS = quick ? 100 : 1000;
 const ATTRIBUTION_CELLS = quick ? 20 : 100;
 /** Loop sizes: ours runs the full loop; tslab's is slower by ~50x, so it runs a fortieth and is compared at that size. */
@@ -72,15 +77,65 @@ async function start(name) {
   }
 }
 
-/** The hot loop as a plain ES module, timed inside the script (median of HOT_RUNS). */
-function plainLoop(n) {
+/** The hot loop: the same text as a cell and as a plain ES module; it prints the loop's own time in ms. */
+const hotLoop = (n) => `const t0 = performance.now();\nlet s = 0; for (let i = 0; i < ${n}; i++) { s += i % 7; }\nconsole.log(performance.now() - t0);\n`;
+
+/** Runs the hot loop as a plain node ES module; resolves with the time it printed. */
+function plainLoop(file) {
+  return Number(execFileSync(process.execPath, [file], { encoding: "utf8" }));
+}
+
+/** Stdout text of a cell's iopub messages. */
+const stdoutOf = (iopub) => iopub.filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout").map((m) => m.content.text).join("");
+
+/**
+ * HOT_PAIRS alternating runs of the loop as a plain script and as a cell; resolves with the plain times, the
+ * cells' printed times and the cells' round trips.
+ */
+async function hotPairs(client, n) {
   const dir = mkdtempSync(join(tmpdir(), "dl-bench-plain-"));
   const file = join(dir, "loop.mjs");
-  writeFileSync(file, `const t0 = performance.now();\nlet s = 0; for (let i = 0; i < ${n}; i++) { s += i % 7; } s;\nconsole.log(performance.now() - t0);\n`);
-  const times = [];
-  for (let r = 0; r < HOT_RUNS; r++) times.push(Number(execFileSync(process.execPath, [file], { encoding: "utf8" })));
-  rmSync(dir, { recursive: true, force: true });
-  return times;
+  writeFileSync(file, hotLoop(n));
+  const plain = [];
+  const inCell = [];
+  const roundTrip = [];
+  try {
+    for (let r = 0; r < HOT_PAIRS; r++) {
+      plain.push(plainLoop(file));
+      const [ms, , iopub] = await cell(client, hotLoop(n), 600_000);
+      const printed = Number(stdoutOf(iopub));
+      if (!Number.isFinite(printed)) throw new Error(`the loop cell printed ${JSON.stringify(stdoutOf(iopub))}`);
+      inCell.push(printed);
+      roundTrip.push(ms);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { plain, inCell, roundTrip };
+}
+
+/** log of the binomial coefficient (n choose k). */
+const logChoose = (n, k) => {
+  let s = 0;
+  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
+  return s;
+};
+
+/**
+ * A distribution-free confidence interval for the median of `xs`: [x(k), x(n+1-k)] for the largest k whose
+ * coverage 1 - 2 P(Binomial(n, 1/2) < k) is at least 90%.
+ */
+function medianInterval(xs) {
+  const s = sorted(xs);
+  const n = s.length;
+  const below = (k) => {
+    let p = 0;
+    for (let i = 0; i < k; i++) p += Math.exp(logChoose(n, i) - n * Math.LN2);
+    return p;
+  };
+  let k = 1;
+  while (k + 1 <= n / 2 && 1 - 2 * below(k + 1) >= 0.9) k++;
+  return { low: s[k - 1], high: s[n - k], coverage: 1 - 2 * below(k) };
 }
 
 async function measure(name, hotN) {
@@ -104,10 +159,8 @@ async function measure(name, hotN) {
       info.push(performance.now() - t0);
       if (name === "kernel") await client.iopubUntilIdle(id); // tslab publishes no status for kernel_info
     }
-    const hot = [];
-    for (let r = 0; r < HOT_RUNS; r++) {
-      hot.push((await cell(client, `let s = 0; for (let i = 0; i < ${hotN}; i++) { s += i % 7; } s`, 600_000))[0] - trivialMedian);
-    }
+    const hot = await hotPairs(client, hotN);
+    hot.cellOverhead = hot.roundTrip.map((ms) => ms - trivialMedian);
     let afterIdle = null;
     if (name === "kernel") afterIdle = await outputsAfterIdle(client);
     return {
@@ -134,16 +187,20 @@ async function outputsAfterIdle(client) {
   return client.inbox.iopub.drain().filter((m) => ids.has(m.parentHeader.msg_id)).length;
 }
 
-const plainOurs = plainLoop(OURS_N);
-const plainTslab = plainLoop(TSLAB_N);
+const loadStart = loadavg();
 const ours = await measure("kernel", OURS_N);
 const tslab = await measure("tslab", TSLAB_N);
 const parts = await trivialAttribution(ATTRIBUTION_CELLS);
 
 const row = (label, xs, unit = "ms") => `${label.padEnd(44)} ${median(xs).toFixed(2).padStart(9)} ${unit}   (p10–p90 ${spread(xs)}, n=${xs.length})`;
-const ratioOurs = median(ours.hot) / median(plainOurs);
-const ratioTslab = median(tslab.hot) / median(plainTslab);
-console.log(`kernel bench (load average ${loadavg().map((x) => x.toFixed(1)).join(" ")})`);
+const ratios = (hot) => hot.inCell.map((t, i) => t / hot.plain[i]);
+const ratioOurs = median(ratios(ours.hot));
+const ratioTslab = median(ratios(tslab.hot));
+const ciOurs = medianInterval(ratios(ours.hot));
+const ciTslab = medianInterval(ratios(tslab.hot));
+const cellRatioOurs = median(ours.hot.cellOverhead) / median(ours.hot.plain);
+const loads = (l) => l.map((x) => x.toFixed(1)).join(" ");
+console.log(`kernel bench (load average ${loads(loadStart)} at the start, ${loads(loadavg())} at the end)`);
 console.log(row("dropout-lab ready (spawn → kernel_info_reply)", ours.ready));
 console.log(row("tslab ready", tslab.ready));
 console.log(row("dropout-lab first cell after ready", ours.first));
@@ -154,12 +211,17 @@ console.log(row("dropout-lab kernel_info round trip", ours.info));
 console.log(row("tslab kernel_info round trip", tslab.info));
 console.log(
   `dropout-lab trivial cell in process, medians of ${ATTRIBUTION_CELLS}: compiler check ${parts.compile.toFixed(2)} ms + commit ` +
-    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with compiler ${parts.executor.toFixed(2)} ms`,
+    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with its compiler thread ${parts.executor.toFixed(2)} ms`,
 );
-console.log(row(`plain node loop, ${OURS_N.toExponential()} iterations`, plainOurs));
-console.log(row(`dropout-lab loop cell, ${OURS_N.toExponential()}`, ours.hot) + `  ratio ${ratioOurs.toFixed(2)}x`);
-console.log(row(`plain node loop, ${TSLAB_N.toExponential()} iterations`, plainTslab));
-console.log(row(`tslab loop cell, ${TSLAB_N.toExponential()}`, tslab.hot) + `  ratio ${ratioTslab.toFixed(2)}x`);
+const ratioLine = (label, r, ci) =>
+  `${label.padEnd(44)} ${r.toFixed(2).padStart(9)} x    (${(ci.coverage * 100).toFixed(0)}% CI of the median ${ci.low.toFixed(2)}–${ci.high.toFixed(2)})`;
+console.log(row(`plain node loop, ${OURS_N.toExponential()} iterations`, ours.hot.plain));
+console.log(row(`dropout-lab loop cell, ${OURS_N.toExponential()}, own timing`, ours.hot.inCell));
+console.log(ratioLine("dropout-lab loop / plain, pairs", ratioOurs, ciOurs));
+console.log(row(`dropout-lab loop cell round trip - trivial`, ours.hot.cellOverhead) + `  ratio ${cellRatioOurs.toFixed(2)}x`);
+console.log(row(`plain node loop, ${TSLAB_N.toExponential()} iterations`, tslab.hot.plain));
+console.log(row(`tslab loop cell, ${TSLAB_N.toExponential()}, own timing`, tslab.hot.inCell));
+console.log(ratioLine("tslab loop / plain, pairs", ratioTslab, ciTslab));
 console.log(`dropout-lab outputs after idle over ${OUTPUT_CELLS} cells: ${ours.afterIdle}`);
 console.log(
   JSON.stringify({
@@ -176,11 +238,17 @@ console.log(
     kernel_trivial_run_ms: round(parts.run),
     kernel_trivial_executor_ms: round(parts.executor),
     kernel_hotloop_ratio: round(ratioOurs),
+    kernel_hotloop_ratio_ci: [round(ciOurs.low), round(ciOurs.high)],
+    kernel_hotloop_cell_ratio: round(cellRatioOurs),
     tslab_hotloop_ratio: round(ratioTslab),
+    tslab_hotloop_ratio_ci: [round(ciTslab.low), round(ciTslab.high)],
+    hotloop_pairs: HOT_PAIRS,
+    hotloop_ci_coverage: round(ciOurs.coverage, 3),
     kernel_hotloop_iterations: OURS_N,
     tslab_hotloop_iterations: TSLAB_N,
     kernel_outputs_after_idle: ours.afterIdle,
     kernel_output_cells: OUTPUT_CELLS,
-    load_average: round(loadavg()[0], 1),
+    load_average: round(loadStart[0], 1),
+    load_average_end: round(loadavg()[0], 1),
   }),
 );

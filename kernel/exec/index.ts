@@ -1,8 +1,9 @@
 /**
- * The executor: cells are type-checked and transpiled on this thread (CellCompiler) and run in a worker
- * thread (worker.ts) with V8's REPL mode. This thread is never blocked by user code; it interrupts the
- * worker through the inspector's NodeWorker domain, and replaces a worker that dies (heap exhausted,
- * process.exit) with a fresh one, reporting the cell as an "EvaluatorRestarted" error.
+ * The executor: cells are type-checked and transpiled in a compiler thread (typescript-thread.ts, which warms
+ * up as the executor starts) and run in an evaluator thread (worker.ts) with V8's REPL mode. This thread is
+ * blocked neither by TypeScript nor by user code; it interrupts the evaluator through the inspector's
+ * NodeWorker domain, and replaces an evaluator that dies (heap exhausted, process.exit) with a fresh one,
+ * reporting the cell as an "EvaluatorRestarted" error (the compiler then forgets the earlier cells too).
  *
  * Cells see these globals: display(value, { displayId, update, metadata }), clearOutput({ wait }),
  * html`...`, svg`...`, md`...`, input(prompt) and password(prompt) (async, through onInputRequest),
@@ -15,7 +16,7 @@
  * onEvent before execute() resolves; output while no cell runs goes to ExecutorOptions.onBackgroundEvent.
  * user_expressions are evaluated as JavaScript, without type-checking.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -32,22 +33,30 @@ import type {
   IsCompleteReply,
   MimeBundle,
 } from "./types.js";
-import { CellCompiler } from "./typescript.js";
+import type { CompileResult } from "./typescript.js";
+import type { CompilerMethod, CompilerReply, CompilerRequest } from "./typescript-thread.js";
 import type { EvaluatorData, FromWorker, ToWorker } from "./worker.js";
 import { packageRoot } from "../root.js";
 
 export type * from "./types.js";
 
-/** What the executor needs from the TypeScript side (implemented by CellCompiler in typescript.ts). */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the executor needs from the TypeScript side: by default CellCompiler (typescript.ts) in a thread of its
+ * own (ThreadCompiler below).
+ */
 export interface Compiler {
-  compile(
-    code: string,
-    cellName: string,
-  ): { ok: true; js: string } | { ok: false; diagnostics: { line: number; column: number; message: string; code: number }[] };
-  commit(code: string): void;
-  complete(code: string, cursorPos: number): CompleteReply;
-  inspect(code: string, cursorPos: number, detailLevel: number): InspectReply;
-  isComplete(code: string): IsCompleteReply;
+  compile(code: string, cellName: string): Awaitable<CompileResult>;
+  /** Records a cell that ran; the executor does not wait for it (a later call comes after it). */
+  commit(code: string): Awaitable<void>;
+  complete(code: string, cursorPos: number): Awaitable<CompleteReply>;
+  inspect(code: string, cursorPos: number, detailLevel: number): Awaitable<InspectReply>;
+  isComplete(code: string): Awaitable<IsCompleteReply>;
+  /** Forgets every cell (the evaluator was replaced and its variables are gone). */
+  reset?(): Awaitable<void>;
+  /** Ends what the compiler started. */
+  close?(): Awaitable<void>;
 }
 
 export interface ExecutorOptions {
@@ -60,7 +69,7 @@ export interface ExecutorOptions {
   onBackgroundEvent?: (event: ExecEvent) => void;
   /** The evaluator's JavaScript heap limit in MiB (default: 75% of the machine's memory). */
   maxHeapMb?: number;
-  /** Makes the compiler; defaults to the TypeScript CellCompiler. */
+  /** Makes the compiler; defaults to the TypeScript CellCompiler in its own thread. */
   compiler?: (options: { cwd: string; kernelRoot: string }) => Compiler;
 }
 
@@ -70,26 +79,101 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-let workerUrl: URL | undefined;
+let threadsDir: string | undefined;
 
-/** worker.js beside this file, or (when running from the .ts sources, as in tests) a transpiled copy. */
-async function evaluatorUrl(): Promise<URL> {
-  if (workerUrl) return workerUrl;
-  const built = join(here, "worker.js");
-  if (existsSync(built)) return (workerUrl = pathToFileURL(built));
-  const ts = (await import("typescript")).default;
-  const out = mkdtempSync(join(tmpdir(), "dropout-lab-evaluator-"));
-  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
-  for (const name of ["worker", "display"]) {
-    const source = readFileSync(join(here, `${name}.ts`), "utf8");
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-      fileName: `${name}.ts`,
-    });
-    writeFileSync(join(out, `${name}.js`), outputText);
+/**
+ * The script of a thread (worker.js, typescript-thread.js) beside this file or, when running from the .ts
+ * sources (as in tests), in a transpiled copy of this folder that finds packages in the kernel's node_modules.
+ */
+async function threadUrl(name: "worker" | "typescript-thread"): Promise<URL> {
+  const built = join(here, `${name}.js`);
+  if (existsSync(built)) return pathToFileURL(built);
+  if (!threadsDir) {
+    const ts = (await import("typescript")).default;
+    const out = mkdtempSync(join(tmpdir(), "dropout-lab-threads-"));
+    process.once("exit", () => rmSync(out, { recursive: true, force: true }));
+    for (const file of readdirSync(here).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
+      const { outputText } = ts.transpileModule(readFileSync(join(here, file), "utf8"), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+        fileName: file,
+      });
+      writeFileSync(join(out, file.replace(/\.ts$/, ".js")), outputText);
+    }
+    writeFileSync(join(out, "package.json"), '{ "type": "module" }');
+    symlinkSync(join(packageRoot(), "node_modules"), join(out, "node_modules"));
+    threadsDir = out;
   }
-  writeFileSync(join(out, "package.json"), '{ "type": "module" }');
-  return (workerUrl = pathToFileURL(join(out, "worker.js")));
+  return pathToFileURL(join(threadsDir, `${name}.js`));
+}
+
+/** CellCompiler in a thread of its own: its requests are answered in order, after its warm-up. */
+class ThreadCompiler implements Compiler {
+  #thread?: Worker;
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  #nextId = 1;
+
+  constructor(
+    private readonly url: URL,
+    private readonly options: { cwd: string; kernelRoot: string },
+  ) {
+    this.#spawn();
+  }
+
+  /** A new thread; one that ends on its own (heap exhausted) fails its pending requests and is replaced at the next. */
+  #spawn(): Worker {
+    const thread = new Worker(this.url, {
+      workerData: this.options,
+      // A roomy young generation: each cell's program and checker are short-lived garbage.
+      resourceLimits: { maxOldGenerationSizeMb: Math.floor((totalmem() / 2 ** 20) * 0.5), maxYoungGenerationSizeMb: 96 },
+    });
+    thread.on("message", (reply: CompilerReply) => {
+      const pending = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if ("error" in reply) pending?.reject(new Error(reply.error));
+      else pending?.resolve(reply.value);
+    });
+    thread.on("exit", (code) => {
+      if (this.#thread !== thread) return;
+      this.#thread = undefined;
+      for (const { reject } of this.#pending.values()) reject(new Error(`the compiler thread ended (exit code ${code})`));
+      this.#pending.clear();
+    });
+    thread.on("error", () => undefined); // its exit follows
+    return (this.#thread = thread);
+  }
+
+  #call<T>(method: CompilerMethod, ...args: unknown[]): Promise<T> {
+    const thread = this.#thread ?? this.#spawn();
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      thread.postMessage({ id, method, args } satisfies CompilerRequest);
+    });
+  }
+
+  compile(code: string, cellName: string): Promise<CompileResult> {
+    return this.#call("compile", code, cellName);
+  }
+  commit(code: string): Promise<void> {
+    return this.#call("commit", code);
+  }
+  complete(code: string, cursorPos: number): Promise<CompleteReply> {
+    return this.#call("complete", code, cursorPos);
+  }
+  inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectReply> {
+    return this.#call("inspect", code, cursorPos, detailLevel);
+  }
+  isComplete(code: string): Promise<IsCompleteReply> {
+    return this.#call("isComplete", code);
+  }
+  reset(): Promise<void> {
+    return this.#call("reset");
+  }
+  async close(): Promise<void> {
+    const thread = this.#thread;
+    this.#thread = undefined;
+    await thread?.terminate();
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,6 +195,14 @@ interface Running {
 
 const BACKGROUND_LIMIT = 1000;
 
+/** A cell interrupted before it ran (the evaluator reports one interrupted while running the same way). */
+const KEYBOARD_INTERRUPT: ExecuteOutcome = {
+  status: "error",
+  ename: "KeyboardInterrupt",
+  evalue: "the cell was interrupted",
+  traceback: ["KeyboardInterrupt: the cell was interrupted"],
+};
+
 class WorkerExecutor implements Executor {
   private readonly cwd: string;
   private readonly kernelRoot = packageRoot();
@@ -122,6 +214,8 @@ class WorkerExecutor implements Executor {
   private compiler?: Compiler;
   private queue: Promise<unknown> = Promise.resolve();
   private running?: Running;
+  /** The cell being type-checked: an interrupt then stops it before it runs. */
+  private compiling?: { interrupted: boolean };
   private interrupting: Promise<void> = Promise.resolve();
   private readonly background: ExecEvent[] = [];
   private readonly replies = new Map<number, (value: unknown) => void>();
@@ -140,10 +234,15 @@ class WorkerExecutor implements Executor {
   }
 
   private async boot(): Promise<void> {
+    const options = { cwd: this.cwd, kernelRoot: this.kernelRoot };
+    this.compiler = this.options.compiler?.(options) ?? new ThreadCompiler(await threadUrl("typescript-thread"), options);
     this.session.connect();
+    // The session attaches to every thread of the process. Its workerId numbers threads per session, so the
+    // evaluator is known by its title, "[worker <threadId>]"; other threads are left alone.
     this.session.on("NodeWorker.attachedToWorker", (message) => {
-      const { sessionId, workerInfo } = message.params as { sessionId: string; workerInfo: { workerId: string } };
-      if (this.worker && workerInfo.workerId === String(this.worker.threadId)) this.workerSessionId = sessionId;
+      const { sessionId, workerInfo } = message.params as { sessionId: string; workerInfo: { title: string } };
+      if (this.worker && workerInfo.title.startsWith(`[worker ${this.worker.threadId}]`)) this.workerSessionId = sessionId;
+      else this.session.post("NodeWorker.detach", { sessionId }, () => undefined);
     });
     this.session.on("NodeWorker.receivedMessageFromWorker", (message) => {
       const params = message.params as { sessionId: string; message: string };
@@ -155,17 +254,11 @@ class WorkerExecutor implements Executor {
     await this.spawn();
   }
 
-  private makeCompiler(): Compiler {
-    const options = { cwd: this.cwd, kernelRoot: this.kernelRoot };
-    return this.options.compiler ? this.options.compiler(options) : new CellCompiler(options);
-  }
-
   private async spawn(): Promise<void> {
-    this.compiler = this.makeCompiler();
     this.workerSessionId = undefined;
     this.workerError = undefined;
     const data: EvaluatorData = { cwd: this.cwd, kernelRoot: this.kernelRoot };
-    const worker = new Worker(await evaluatorUrl(), {
+    const worker = new Worker(await threadUrl("worker"), {
       workerData: data,
       stdout: true,
       stderr: true,
@@ -201,6 +294,7 @@ class WorkerExecutor implements Executor {
       traceback: [`EvaluatorRestarted: the evaluator thread ended (${reason})`, "A fresh one was started; earlier variables are gone."],
     });
     this.running = undefined;
+    void Promise.resolve(this.compiler?.reset?.()).catch(() => undefined);
     this.ready = this.spawn();
   }
 
@@ -268,13 +362,18 @@ class WorkerExecutor implements Executor {
     await this.start();
     for (const event of this.background.splice(0)) options.onEvent(event);
     const cellName = `cell${options.executionCount}.ts`;
-    let compiled: ReturnType<Compiler["compile"]>;
+    let compiled: CompileResult;
+    const compiling = { interrupted: false };
+    this.compiling = compiling;
     try {
-      compiled = this.compiler!.compile(code, cellName);
+      compiled = await this.compiler!.compile(code, cellName);
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       return { status: "error", ename: "CompilerError", evalue: String(error), traceback: message.split("\n") };
+    } finally {
+      this.compiling = undefined;
     }
+    if (compiling.interrupted) return KEYBOARD_INTERRUPT;
     if (!compiled.ok) {
       const lines = compiled.diagnostics.map((d) => `${cellName}(${d.line},${d.column}): error TS${d.code}: ${d.message}`);
       return { status: "error", ename: "TypeScriptError", evalue: lines.join("\n"), traceback: lines };
@@ -286,11 +385,20 @@ class WorkerExecutor implements Executor {
       this.running = { id, options, resolve, interrupted: false };
       this.post({ type: "run", id, js, cellName, allowStdin: options.allowStdin, wantResult: !options.silent });
     });
-    if (outcome.status === "ok") this.compiler!.commit(code);
+    if (outcome.status === "ok") this.commit(code, cellName);
     return outcome;
   }
 
+  /** Records the cell with the compiler without waiting: the compiler handles its next request after it. */
+  private commit(code: string, cellName: string): void {
+    const compiler = this.compiler!;
+    void (async () => compiler.commit(code))().catch((error: unknown) => {
+      process.stderr.write(`dropout-lab: the compiler could not record ${cellName}, later cells will not see it: ${String(error)}\n`);
+    });
+  }
+
   interrupt(): void {
+    if (this.compiling) this.compiling.interrupted = true;
     const running = this.running;
     if (!running || running.interrupted) return;
     running.interrupted = true;
@@ -308,7 +416,7 @@ class WorkerExecutor implements Executor {
    */
   private async stop(running: Running): Promise<void> {
     const started = Date.now();
-    const kernelScripts = pathToFileURL(dirname(fileURLToPath(await evaluatorUrl()))).href;
+    const kernelScripts = pathToFileURL(dirname(fileURLToPath(await threadUrl("worker")))).href;
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     await this.inspector("Debugger.enable");
     try {
@@ -424,7 +532,7 @@ class WorkerExecutor implements Executor {
     this.shuttingDown = true;
     for (const resolve of this.replies.values()) resolve(undefined);
     this.running?.resolve({ status: "aborted" });
-    await this.worker?.terminate();
+    await Promise.all([this.worker?.terminate(), this.compiler?.close?.()]);
     this.session.disconnect();
   }
 }

@@ -5,13 +5,14 @@
  * output is line N of the cell. Nothing is wrapped and nothing is appended: the script's completion value is
  * the cell's last expression.
  */
-import ts from "typescript";
+import type * as TS from "typescript";
+import { ts } from "./typescript-api.js";
 
 /** The run-time import function the evaluator provides: `(specifier, options?) => Promise<namespace>`. */
 export const IMPORT_FUNCTION = "globalThis.__dropoutLabImport";
 
 /** Decides whether an import binding is emitted (false for bindings that only name types). */
-export type KeepBinding = (name: ts.Identifier) => boolean;
+export type KeepBinding = (name: TS.Identifier) => boolean;
 
 interface Edit {
   start: number;
@@ -19,7 +20,7 @@ interface Edit {
   text: string;
 }
 
-const EMIT_OPTIONS: ts.CompilerOptions = {
+const EMIT_OPTIONS: TS.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
   sourceMap: true,
@@ -48,7 +49,7 @@ function sameLines(replaced: string, text: string): string {
   return text + "\n".repeat(replaced.split("\n").length - 1);
 }
 
-function importOptions(node: ts.ImportDeclaration, source: ts.SourceFile): string {
+function importOptions(node: TS.ImportDeclaration, source: TS.SourceFile): string {
   const attributes = node.attributes;
   if (!attributes || attributes.elements.length === 0) return "";
   const entries = attributes.elements.map((e) => `${e.name.getText(source)}: ${e.value.getText(source)}`);
@@ -56,8 +57,8 @@ function importOptions(node: ts.ImportDeclaration, source: ts.SourceFile): strin
 }
 
 /** The statements replacing one static import, or "" when nothing of it exists at run time. */
-function rewriteImport(node: ts.ImportDeclaration, source: ts.SourceFile, keep: KeepBinding): string {
-  const specifier = (node.moduleSpecifier as ts.StringLiteral).text;
+function rewriteImport(node: TS.ImportDeclaration, source: TS.SourceFile, keep: KeepBinding): string {
+  const specifier = (node.moduleSpecifier as TS.StringLiteral).text;
   const load = `await ${IMPORT_FUNCTION}(${JSON.stringify(specifier)}${importOptions(node, source)})`;
   const clause = node.importClause;
   if (!clause) return `${load};`;
@@ -80,7 +81,7 @@ function rewriteImport(node: ts.ImportDeclaration, source: ts.SourceFile, keep: 
 }
 
 /** Source edits that leave a script: imports rewritten, exports unwrapped, `import()` redirected. */
-function scriptEdits(source: ts.SourceFile, keep: KeepBinding): Edit[] {
+function scriptEdits(source: TS.SourceFile, keep: KeepBinding): Edit[] {
   const edits: Edit[] = [];
   const text = source.text;
   const replace = (start: number, end: number, by: (old: string) => string) =>
@@ -103,7 +104,7 @@ function scriptEdits(source: ts.SourceFile, keep: KeepBinding): Edit[] {
       }
     }
   }
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       replace(node.expression.getStart(source), node.expression.end, () => IMPORT_FUNCTION);
     }
@@ -171,7 +172,7 @@ function tokenLineBreaks(js: string): Set<number> {
   // Only template literals and strings continued with a backslash hold line breaks.
   if (!js.includes("`") && !js.includes("\\\n")) return inside;
   const file = ts.createSourceFile("out.js", js, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS);
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (ts.isLiteralExpression(node) || ts.isTemplateLiteralToken(node)) {
       for (let i = node.getStart(file); i < node.end; i++) if (js[i] === "\n") inside.add(i);
     }
@@ -232,10 +233,10 @@ function reflow(js: string, mappings: Mapping[]): string {
 
 export type TranspileResult =
   | { ok: true; js: string }
-  | { ok: false; diagnostics: readonly ts.Diagnostic[] };
+  | { ok: false; diagnostics: readonly TS.Diagnostic[] };
 
 /** Transpiles a cell (already parsed as `source`) to a REPL-mode script with the cell's line numbers. */
-export function transpileCell(source: ts.SourceFile, keep: KeepBinding = () => true): TranspileResult {
+export function transpileCell(source: TS.SourceFile, keep: KeepBinding = () => true): TranspileResult {
   const script = applyEdits(source.text, scriptEdits(source, keep));
   const emitted = ts.transpileModule(script, {
     compilerOptions: EMIT_OPTIONS,

@@ -9,7 +9,8 @@
  * are reported for the current cell only, in the cell's own lines and columns.
  */
 import path from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import { ts } from "./typescript-api.js";
 import { KERNEL_GLOBALS } from "./typescript-globals.js";
 import { transpileCell } from "./typescript-transpile.js";
 import type { CompleteReply, InspectReply, IsCompleteReply } from "./types.js";
@@ -36,10 +37,12 @@ export interface CellCompilerOptions {
 /** How a top-level name was declared; decides what assigning to it from a later cell means. */
 type BindingKind = "let" | "const" | "function" | "class" | "enum" | "namespace" | "import" | "type";
 
+/** What an earlier cell's `let` is imported as, before the prefix declares it again as a `let`. */
+const LET_ALIAS = "__dropoutLabLet_";
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
-const COMPILER_OPTIONS: ts.CompilerOptions = {
+const COMPILER_OPTIONS: TS.CompilerOptions = {
   strict: true,
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
@@ -61,16 +64,20 @@ const IGNORED_CODES = new Set([7016]);
 /** "Cannot assign to 'x' because it is an import." — an earlier cell's binding, see `assignmentError`. */
 const ASSIGN_TO_IMPORT = 2632;
 
-/** Shared by all compilers in the process, so that lib and @types files are parsed once. */
-const registry = ts.createDocumentRegistry();
+/**
+ * Shared by all compilers in the process, so that lib and @types files are parsed once. It keeps every file
+ * it parsed: a package a cell imported drops out of the next program when that cell's names are not used,
+ * and would otherwise be parsed again when a later cell uses them.
+ */
+const registry: TS.DocumentRegistry = { ...ts.createDocumentRegistry(), releaseDocument() {}, releaseDocumentWithKey() {} };
 /** Numbers the compilers: their virtual files must not meet in the shared registry. */
 let compilers = 0;
 
 /** The top-level names a cell declares (value kinds win over type-only ones) and those it exports itself. */
-function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>; exported: Set<string> } {
+function declaredNames(source: TS.SourceFile): { names: Map<string, BindingKind>; exported: Set<string> } {
   const names = new Map<string, BindingKind>();
   const exported = new Set<string>();
-  const add = (name: ts.Identifier | undefined, kind: BindingKind, node?: ts.Node) => {
+  const add = (name: TS.Identifier | undefined, kind: BindingKind, node?: TS.Node) => {
     if (!name) return;
     const before = names.get(name.text);
     if (!before || before === "type") names.set(name.text, kind);
@@ -79,12 +86,12 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     const isDefault = modifiers?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
     if (isExport && !isDefault) exported.add(name.text);
   };
-  const addBinding = (name: ts.BindingName, kind: BindingKind, node: ts.Node): void => {
+  const addBinding = (name: TS.BindingName, kind: BindingKind, node: TS.Node): void => {
     if (ts.isIdentifier(name)) add(name, kind, node);
     else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, kind, node);
   };
   // `var`s in top-level blocks and loops belong to the cell's scope too (`for (var i = 0; ...)`).
-  const addVars = (node: ts.Node): void => {
+  const addVars = (node: TS.Node): void => {
     if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node)) return;
     if (ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
       for (const d of node.declarations) addBinding(d.name, "let", node);
@@ -100,7 +107,9 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
     else if (ts.isClassDeclaration(statement)) add(statement.name, "class", statement);
     else if (ts.isEnumDeclaration(statement)) add(statement.name, "enum", statement);
     else if (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) add(statement.name, "type", statement);
-    else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name)) add(statement.name, "namespace", statement);
+    else if (ts.isModuleDeclaration(statement) && ts.isIdentifier(statement.name) && !isAugmentation(statement)) {
+      add(statement.name, "namespace", statement);
+    }
     else if (ts.isImportEqualsDeclaration(statement)) add(statement.name, "import", statement);
     else if (ts.isImportDeclaration(statement) && statement.importClause) {
       const clause = statement.importClause;
@@ -116,10 +125,15 @@ function declaredNames(source: ts.SourceFile): { names: Map<string, BindingKind>
   return { names, exported };
 }
 
+/** `declare global { ... }` or `declare module "x" { ... }`: declarations that change scopes beyond the cell. */
+function isAugmentation(statement: TS.Statement): boolean {
+  return ts.isModuleDeclaration(statement) && (ts.isStringLiteral(statement.name) || (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0);
+}
+
 /** Every identifier text in a cell: the earlier names it may refer to. */
-function identifiers(source: ts.SourceFile): Set<string> {
+function identifiers(source: TS.SourceFile): Set<string> {
   const out = new Set<string>();
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (ts.isIdentifier(node)) out.add(node.text);
     ts.forEachChild(node, visit);
   };
@@ -127,7 +141,7 @@ function identifiers(source: ts.SourceFile): Set<string> {
   return out;
 }
 
-function parse(code: string): ts.SourceFile {
+function parse(code: string): TS.SourceFile {
   return ts.createSourceFile("cell.ts", code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
 }
 
@@ -154,13 +168,13 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 /** Where a name is declared: the name's span and the whole declaration's. */
 interface Declaration {
   fileName: string;
-  textSpan: ts.TextSpan;
-  contextSpan?: ts.TextSpan;
+  textSpan: TS.TextSpan;
+  contextSpan?: TS.TextSpan;
 }
 
 /** The first top-level declaration of `name` in a cell's file (its code or its .d.ts). */
-function findDeclaration(file: ts.SourceFile, name: string): Declaration | undefined {
-  const inBinding = (binding: ts.BindingName): ts.Identifier | undefined => {
+function findDeclaration(file: TS.SourceFile, name: string): Declaration | undefined {
+  const inBinding = (binding: TS.BindingName): TS.Identifier | undefined => {
     if (ts.isIdentifier(binding)) return binding.text === name ? binding : undefined;
     for (const element of binding.elements) {
       const found = ts.isOmittedExpression(element) ? undefined : inBinding(element.name);
@@ -169,7 +183,7 @@ function findDeclaration(file: ts.SourceFile, name: string): Declaration | undef
     return undefined;
   };
   for (const statement of file.statements) {
-    let found: ts.Node | undefined;
+    let found: TS.Node | undefined;
     if (ts.isVariableStatement(statement)) {
       for (const d of statement.declarationList.declarations) found ??= inBinding(d.name);
     } else if (
@@ -197,7 +211,7 @@ function findDeclaration(file: ts.SourceFile, name: string): Declaration | undef
 const DETAILED_COMPLETIONS = 5;
 
 /** The type front ends show (as an icon) for a completion of TypeScript's element kind. */
-function jupyterType(kind: ts.ScriptElementKind): string {
+function jupyterType(kind: TS.ScriptElementKind): string {
   const K = ts.ScriptElementKind;
   switch (kind) {
     case K.functionElement:
@@ -260,29 +274,38 @@ export class CellCompiler {
   readonly #id: number;
   readonly #cwd: string;
   readonly #kernelRoot: string;
+  readonly #kernelDist: string;
   readonly #files = new Map<string, VirtualFile>();
   readonly #cells: CommittedCell[] = [];
+  /** Files of committed cells with augmentations: they are in every program, the others only when imported. */
+  readonly #augmenting: string[] = [];
   readonly #visible = new Map<string, Visible>();
   readonly #globalsFile: string;
   /**
-   * Two language services over the same cells: one type-checks the cell to run, one serves completion and
-   * inspection. Their current files differ in what they import, and a program whose imports change is
-   * rebuilt at a higher cost than one where only a file's text changed.
+   * The cell to run is checked in a program of its own (the check file after its prefix), made from the
+   * previous one with a plain compiler host; completion and inspection use a language service (the edit file).
+   * Both take their files from the shared registry, so each is parsed once.
    */
   readonly #checkFile: string;
-  readonly #checkService: ts.LanguageService;
+  readonly #checkHost: TS.CompilerHost;
+  #checkProgram: TS.Program | undefined;
+  /** The check program's files by path, with the version each was read at. */
+  readonly #checkSources = new Map<string, { version: string; file: TS.SourceFile }>();
   readonly #editFile: string;
-  readonly #editService: ts.LanguageService;
-  /** Snapshots of real files, by path and version, for both services. */
-  readonly #snapshots = new Map<string, { version: string; snapshot: ts.IScriptSnapshot | undefined }>();
-  readonly #moduleCache: ts.ModuleResolutionCache;
-  readonly #typeCache: ts.TypeReferenceDirectiveResolutionCache;
+  readonly #editService: TS.LanguageService;
+  /** Snapshots of real files, by path and version, for the language service. */
+  readonly #snapshots = new Map<string, { version: string; snapshot: TS.IScriptSnapshot | undefined }>();
+  readonly #moduleCache: TS.ModuleResolutionCache;
+  readonly #typeCache: TS.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
   #lastCompiled: { code: string; cellName: string } | undefined;
+  /** The prefix the last `prepare` built a program for. */
+  #prepared: string | undefined;
 
   constructor(options: CellCompilerOptions) {
     this.#cwd = path.resolve(options.cwd);
     this.#kernelRoot = path.resolve(options.kernelRoot);
+    this.#kernelDist = path.join(this.#kernelRoot, "dist") + path.sep;
     this.#id = compilers++;
     this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
     this.#checkFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_check__.ts`);
@@ -291,54 +314,59 @@ export class CellCompiler {
     const canonical = ts.sys.useCaseSensitiveFileNames ? (f: string) => f : (f: string) => f.toLowerCase();
     this.#moduleCache = ts.createModuleResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
     this.#typeCache = ts.createTypeReferenceDirectiveResolutionCache(this.#cwd, canonical, COMPILER_OPTIONS);
-    this.#checkService = ts.createLanguageService(this.#host(this.#checkFile), registry);
-    this.#editService = ts.createLanguageService(this.#host(this.#editFile), registry);
+    this.#checkHost = {
+      ...this.#hostBase(),
+      getSourceFile: (fileName, options) => this.#checkSource(fileName, options),
+      getCanonicalFileName: canonical,
+      getNewLine: () => "\n",
+      writeFile: () => undefined,
+    };
+    this.#editService = ts.createLanguageService(this.#editHost(), registry);
   }
 
-  #host(currentFile: string): ts.LanguageServiceHost {
-    const files = this.#files;
-    const fileExists = (f: string) => files.has(f) || ts.sys.fileExists(f);
-    const readFile = (f: string) => files.get(f)?.text ?? ts.sys.readFile(f);
-    const version = (f: string) => {
-      const file = files.get(f);
-      if (file) return String(file.version);
-      // Library files never change; the user's own sources may be edited beside the notebook.
-      if (f.includes("/node_modules/")) return "0";
-      return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
-    };
-    // The language service asks for every file's snapshot for every new program: read each version once.
-    const snapshots = this.#snapshots;
-    const host: ts.LanguageServiceHost & { getModuleResolutionCache(): ts.ModuleResolutionCache } = {
-      getCompilationSettings: () => COMPILER_OPTIONS,
-      // Committed cells are roots even when the current cell imports nothing from them: a file that drops out
-      // of the program is released from the registry and would be parsed again when a later cell uses it.
-      getScriptFileNames: () => [this.#globalsFile, ...this.#cells.map((c) => c.file), currentFile],
-      getScriptVersion: version,
-      getScriptSnapshot: (f) => {
-        const v = version(f);
-        const cached = snapshots.get(f);
-        if (cached?.version === v) return cached.snapshot;
-        const text = readFile(f);
-        const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
-        snapshots.set(f, { version: v, snapshot });
-        return snapshot;
-      },
+  #fileExists = (f: string): boolean => this.#files.has(f) || ts.sys.fileExists(f);
+  #readFile = (f: string): string | undefined => this.#files.get(f)?.text ?? ts.sys.readFile(f);
+
+  #version(f: string): string {
+    const file = this.#files.get(f);
+    if (file) return String(file.version);
+    // Packages and the kernel's own build never change while it runs (nor do the modules it has loaded);
+    // the user's own sources may be edited beside the notebook.
+    if (f.includes("/node_modules/") || f.startsWith(this.#kernelDist)) return "0";
+    return String(ts.sys.getModifiedTime?.(f)?.getTime() ?? 0);
+  }
+
+  /** What both hosts share: files, folders and module resolution. */
+  #hostBase() {
+    return {
       // Not in the public host interface (typescript 6.0 reads it): lets each new program reuse the cached
       // package.json lookups instead of reading them again for every file.
       getModuleResolutionCache: () => this.#moduleCache,
       getCurrentDirectory: () => this.#cwd,
-      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
-      fileExists,
-      readFile,
+      getDefaultLibFileName: (o: TS.CompilerOptions) => ts.getDefaultLibFilePath(o),
+      fileExists: this.#fileExists,
+      readFile: this.#readFile,
       directoryExists: ts.sys.directoryExists,
       getDirectories: ts.sys.getDirectories,
       realpath: ts.sys.realpath,
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
-      resolveModuleNameLiterals: (literals, containingFile, _redirect, options, containingSource) =>
+      resolveModuleNameLiterals: (
+        literals: readonly TS.StringLiteralLike[],
+        containingFile: string,
+        _redirect: unknown,
+        options: TS.CompilerOptions,
+        containingSource: TS.SourceFile,
+      ) =>
         literals.map((literal) =>
           this.#resolveModule(literal.text, containingFile, ts.getModeForUsageLocation(containingSource, literal, options)),
         ),
-      resolveTypeReferenceDirectiveReferences: (references, containingFile, redirect, options, containingSource) =>
+      resolveTypeReferenceDirectiveReferences: <T extends TS.FileReference | string>(
+        references: readonly T[],
+        containingFile: string,
+        redirect: TS.ResolvedProjectReference | undefined,
+        options: TS.CompilerOptions,
+        containingSource: TS.SourceFile | undefined,
+      ) =>
         references.map((reference) => {
           const name = typeof reference === "string" ? reference : reference.fileName.toLowerCase();
           const mode =
@@ -349,14 +377,62 @@ export class CellCompiler {
           return found.resolvedTypeReferenceDirective ? found : resolve(path.join(this.#kernelRoot, "index.ts"));
         }),
     };
-    return host;
+  }
+
+  /** A file of the check program: the check file parsed here, every other one from the shared registry. */
+  #checkSource(fileName: string, options: TS.ScriptTarget | TS.CreateSourceFileOptions): TS.SourceFile | undefined {
+    const version = this.#version(fileName);
+    const cached = this.#checkSources.get(fileName);
+    if (cached?.version === version) return cached.file;
+    const text = this.#readFile(fileName);
+    if (text === undefined) return undefined;
+    const file =
+      fileName === this.#checkFile
+        ? ts.createSourceFile(fileName, text, options, true)
+        : registry.acquireDocument(fileName, COMPILER_OPTIONS, ts.ScriptSnapshot.fromString(text), version, undefined, options);
+    this.#checkSources.set(fileName, { version, file });
+    return file;
+  }
+
+  /**
+   * A new check program, from the previous one: when the check file imports the same modules as before and
+   * no other file changed, TypeScript reuses the previous program's whole structure.
+   */
+  #newCheckProgram(): TS.Program {
+    this.#checkProgram = ts.createProgram({
+      rootNames: [this.#globalsFile, ...this.#augmenting, this.#checkFile],
+      options: COMPILER_OPTIONS,
+      host: this.#checkHost,
+      oldProgram: this.#checkProgram,
+    });
+    return this.#checkProgram;
+  }
+
+  #editHost(): TS.LanguageServiceHost {
+    const snapshots = this.#snapshots;
+    return {
+      ...this.#hostBase(),
+      getCompilationSettings: () => COMPILER_OPTIONS,
+      getScriptFileNames: () => [this.#globalsFile, ...this.#augmenting, this.#editFile],
+      getScriptVersion: (f) => this.#version(f),
+      // The language service asks for every file's snapshot for every new program: read each version once.
+      getScriptSnapshot: (f) => {
+        const v = this.#version(f);
+        const cached = snapshots.get(f);
+        if (cached?.version === v) return cached.snapshot;
+        const text = this.#readFile(f);
+        const snapshot = text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+        snapshots.set(f, { version: v, snapshot });
+        return snapshot;
+      },
+    };
   }
 
   /**
    * Committed cells by their specifier; "dropout-lab" from the kernel's own package; everything else from the
    * importing file, then (for package names) from the kernel's install.
    */
-  #resolveModule(name: string, containingFile: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations {
+  #resolveModule(name: string, containingFile: string, mode: TS.ResolutionMode): TS.ResolvedModuleWithFailedLookupLocations {
     const cell = CELL_SPECIFIER.exec(name);
     if (cell) {
       const resolvedFileName = this.#cells[Number(cell[1])]?.file;
@@ -374,23 +450,37 @@ export class CellCompiler {
   }
 
   /**
-   * The prefix line that imports earlier cells' names and exports this cell's own. For type-checking (and so
-   * for the declarations a commit keeps) it brings only the names the cell mentions, as checking an import
-   * costs time; for completion and inspection it brings every name.
+   * The prefix line that imports earlier cells' names and exports this cell's own. A `let` stays assignable
+   * (and assignments type-checked) as a variable of the same type; everything else is imported, keeping its
+   * value, type and namespace meanings and its documentation.
+   *
+   * For type-checking (and so for the declarations a commit keeps) it brings only the names the cell mentions,
+   * as checking an import costs time, but always with one import statement per cell that provides names, in
+   * cell order, so that the modules the current file imports are the same from cell to cell: TypeScript then
+   * reuses the previous program's structure instead of walking every file again. For completion and
+   * inspection it brings every name.
    */
-  #prefix(source: ts.SourceFile, purpose: "check" | "edit"): string {
+  #prefix(source: TS.SourceFile, purpose: "check" | "edit"): string {
     const { names, exported } = declaredNames(source);
     const used = purpose === "edit" ? undefined : identifiers(source);
     const byCell = new Map<number, string[]>();
-    let out = "";
+    let lets = "";
     for (const [name, { cell, kind }] of this.#visible) {
+      const list = byCell.get(cell) ?? [];
+      byCell.set(cell, list);
       if (names.has(name) || (used && !used.has(name))) continue;
-      // A `let` stays assignable (and assignments type-checked) as a variable of the same type; everything
-      // else is imported, keeping its value, type and namespace meanings and its documentation.
-      if (kind === "let") out += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
-      else byCell.set(cell, [...(byCell.get(cell) ?? []), name]);
+      if (kind !== "let") list.push(name);
+      else if (purpose === "edit") lets += `declare let ${name}: typeof import("dropout-lab:cell/${cell}").${name}; `;
+      else {
+        list.push(`${name} as ${LET_ALIAS}${name}`);
+        lets += `declare let ${name}: typeof ${LET_ALIAS}${name}; `;
+      }
     }
-    for (const [cell, list] of byCell) out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
+    let out = "";
+    for (const [cell, list] of [...byCell].sort(([a], [b]) => a - b)) {
+      out += `import { ${list.join(", ")} } from "dropout-lab:cell/${cell}"; `;
+    }
+    out += lets;
     const own = [...names.keys()].filter((n) => !exported.has(n));
     if (own.length > 0) out += `export { ${own.join(", ")} }; `;
     // On its own line: a comment on the prefix's line would not be the JSDoc of the cell's first statement.
@@ -398,7 +488,7 @@ export class CellCompiler {
   }
 
   /** Puts a cell's code after its prefix in the check or edit service's current file; returns the prefix length. */
-  #setCurrent(source: ts.SourceFile, purpose: "check" | "edit"): number {
+  #setCurrent(source: TS.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
     const text = prefix + source.text;
     const name = purpose === "check" ? this.#checkFile : this.#editFile;
@@ -432,7 +522,7 @@ export class CellCompiler {
     const shift = this.#setCurrent(source, "check");
     const own = declaredNames(source).names;
     // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
-    const program = this.#checkService.getProgram()!;
+    const program = this.#newCheckProgram();
     const current = program.getSourceFile(this.#checkFile)!;
     const syntactic = program.getSyntacticDiagnostics(current);
     const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
@@ -469,10 +559,10 @@ export class CellCompiler {
    * function, class, ... (an earlier `let` is declared, not imported, and stays assignable).
    */
   #assignmentError(
-    diagnostic: ts.Diagnostic,
+    diagnostic: TS.Diagnostic,
     name: string,
     own: Map<string, BindingKind>,
-  ): Pick<ts.Diagnostic, "messageText" | "code"> {
+  ): Pick<TS.Diagnostic, "messageText" | "code"> {
     if (own.has(name)) return diagnostic;
     const kind = this.#visible.get(name)?.kind;
     if (kind === "const") return { messageText: `Cannot assign to '${name}' because it is a constant.`, code: 2588 };
@@ -483,9 +573,9 @@ export class CellCompiler {
   }
 
   /** Cell offsets of the cell's own import bindings that name only types (they are not emitted). */
-  #typeOnlyImports(file: ts.SourceFile, checker: ts.TypeChecker, shift: number): Set<number> {
+  #typeOnlyImports(file: TS.SourceFile, checker: TS.TypeChecker, shift: number): Set<number> {
     const out = new Set<number>();
-    const check = (name: ts.Identifier | undefined) => {
+    const check = (name: TS.Identifier | undefined) => {
       if (!name) return;
       const symbol = checker.getSymbolAtLocation(name);
       if (!symbol || !(symbol.flags & ts.SymbolFlags.Alias)) return;
@@ -506,11 +596,14 @@ export class CellCompiler {
   /**
    * Adds a cell that ran to the history: its top-level names replace earlier ones of the same name. The cell
    * is kept as its declarations (.d.ts), so that later cells read its types instead of inferring them again
-   * from its code, cell after cell, in every new program.
+   * from its code, cell after cell, in every new program. A cell that declares nothing leaves nothing.
    */
   commit(code: string): void {
     const index = this.#cells.length;
     const source = parse(code);
+    const { names } = declaredNames(source);
+    const augments = source.statements.some(isAugmentation);
+    if (names.size === 0 && !augments) return;
     this.#setCurrent(source, "check");
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const emitted = this.#declarations();
@@ -518,14 +611,31 @@ export class CellCompiler {
     this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
-    for (const [name, kind] of declaredNames(source).names) this.#visible.set(name, { cell: index, kind });
+    if (augments) this.#augmenting.push(file);
+    for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
+  }
+
+  /**
+   * Builds the program the next cell will be checked in, with the modules it imports, ahead of that cell
+   * (call it while idle, after `commit`): checking a cell that imports no new module then reuses it.
+   */
+  prepare(): void {
+    const prefix = this.#prefix(parse(""), "check");
+    if (prefix === this.#prepared) return;
+    this.#prepared = prefix;
+    this.#setCurrent(parse(""), "check");
+    this.#newCheckProgram();
   }
 
   /** The check file's declarations, or undefined when TypeScript cannot make them (then the code is kept). */
   #declarations(): string | undefined {
     try {
-      const output = this.#checkService.getEmitOutput(this.#checkFile, true);
-      return output.outputFiles.find((f) => f.name.endsWith(".d.ts"))?.text;
+      let declarations: string | undefined;
+      const current = this.#checkProgram?.getSourceFile(this.#checkFile);
+      const program = current?.text === this.#files.get(this.#checkFile)?.text ? this.#checkProgram! : this.#newCheckProgram();
+      const write = (name: string, text: string) => void (name.endsWith(".d.ts") && (declarations = text));
+      program.emit(program.getSourceFile(this.#checkFile), write, undefined, true);
+      return declarations;
     } catch {
       return undefined;
     }
@@ -567,7 +677,7 @@ export class CellCompiler {
   }
 
   /** The Jupyter type of a completion; a name from an earlier cell is typed by its declaration there. */
-  #completionType(entry: ts.CompletionEntry): string {
+  #completionType(entry: TS.CompletionEntry): string {
     const kind = entry.kind === ts.ScriptElementKind.alias ? this.#visible.get(entry.name)?.kind : undefined;
     if (kind === "function") return "function";
     if (kind === "class" || kind === "type" || kind === "enum") return "class";
@@ -606,7 +716,7 @@ export class CellCompiler {
    * Quick info and location of the declaration a name in the current cell stands for, looking through the
    * prefix (imports and `declare let`s of earlier cells' names) and through imports of packages.
    */
-  #declared(info: ts.QuickInfo, shift: number): { info: ts.QuickInfo; declaration?: Declaration } {
+  #declared(info: TS.QuickInfo, shift: number): { info: TS.QuickInfo; declaration?: Declaration } {
     const definition = this.#editService.getDefinitionAtPosition(this.#editFile, info.textSpan.start)?.[0];
     if (!definition) return { info };
     let declaration: Declaration = definition;
@@ -660,7 +770,7 @@ export class CellCompiler {
     const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error && d.start !== undefined);
     if (errors.length === 0) return { status: "complete" };
     const end = code.trimEnd().length;
-    const continues = (d: ts.Diagnostic) =>
+    const continues = (d: TS.Diagnostic) =>
       d.code === UNTERMINATED_TEMPLATE ||
       d.code === UNTERMINATED_COMMENT ||
       (d.code === UNTERMINATED_STRING && code.trimEnd().endsWith("\\")) ||

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resultText, run, startExecutor } from "./helpers.js";
+import { javascript, resultText, run, startExecutor } from "./helpers.js";
 import type { Executor } from "../../../kernel/exec/index.js";
 
 /** Runs `code` and interrupts it after `delay` ms; returns the outcome and how long the stop took. */
@@ -62,5 +62,18 @@ describe("interrupt", async () => {
   it("does nothing when no cell runs", async () => {
     executor.interrupt();
     expect(resultText((await run(executor, "1 + 1")).outcome)).toBe("2");
+  });
+});
+
+describe("interrupt while a cell is type-checked", async () => {
+  // JavaScript cells whose check takes 300 ms, as a large TypeScript cell's may.
+  const slow = () => ({ ...javascript(), compile: async (code: string) => (await new Promise((r) => setTimeout(r, 300)), { ok: true as const, js: code }) });
+  const executor = await startExecutor(process.cwd(), slow);
+
+  it("stops the cell before it runs", async () => {
+    await run(executor, "var runs = 0;");
+    const r = await interruptAfter(executor, "runs++; while (true) {}", 100);
+    expect(r.outcome).toMatchObject({ status: "error", ename: "KeyboardInterrupt" });
+    expect(resultText((await run(executor, "runs")).outcome)).toBe("0");
   });
 });

@@ -51,6 +51,15 @@ describe("TypeScript cells", async () => {
     expect(resultText(r.outcome)).toBe("[ 'a/b', 'function', 2, 'cjs' ]");
   });
 
+  it("completes, inspects and answers is_complete through the compiler thread", async () => {
+    await run(executor, "/** The notebook's answer. */\nconst answer = 42");
+    expect((await executor.complete("answer.toFi", 11)).matches).toEqual(["toFixed"]);
+    const inspected = await executor.inspect("answer", 3, 0);
+    expect(inspected.found).toBe(true);
+    expect(inspected.data["text/plain"]).toMatch(/^const answer: 42\n\nThe notebook's answer\.$/);
+    expect(await executor.isComplete("if (answer) {")).toEqual({ status: "incomplete", indent: "  " });
+  });
+
   it("has console, display and the kernel's globals typed in any folder", async () => {
     const r = await run(executor, "console.log('typed'); display(html`<p>${1 + 1}</p>`); clearOutput({ wait: true });");
     expect(r.outcome).toEqual({ status: "ok" });

@@ -117,6 +117,31 @@ describe("CellCompiler.compile", () => {
     }
   });
 
+  it("keeps global augmentations for later cells that import nothing from their cell", () => {
+    const local = new CellCompiler({ cwd, kernelRoot });
+    runCells(local, "declare global { var notebookFlag: number }\n(globalThis as any).notebookFlag = 1", "const unrelated = 2");
+    local.prepare();
+    expect(local.compile("const n: number = notebookFlag + unrelated", "In[3]").ok).toBe(true);
+    const wrong = local.compile("const s: string = notebookFlag", "In[3]");
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 1, column: 7, code: 2322 });
+    // `global` is still Node's, not a name the augmenting cell declared.
+    expect(local.compile("const g: typeof globalThis = global", "In[3]").ok).toBe(true);
+  });
+
+  it("checks against the same names when the next cell's program was prepared ahead", () => {
+    const local = new CellCompiler({ cwd, kernelRoot });
+    for (const code of ["let total = 1", "const label = 'n'", "const label = 2\ntotal = label"]) {
+      expect(local.compile(code, "In[1]").ok).toBe(true);
+      local.commit(code);
+      local.prepare();
+    }
+    expect(local.compile("const n: number = total + label", "In[4]").ok).toBe(true);
+    const wrong = local.compile("total = 'text'", "In[4]");
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.diagnostics[0]).toMatchObject({ line: 1, column: 1, code: 2322 });
+  });
+
   it("reports errors at the cell's own line and column, only for the current cell", () => {
     const result = compiler.compile("const ok = 1\nconst bad: number = 'x'\n  ok.nope", "In[9]");
     expect(result.ok).toBe(false);
