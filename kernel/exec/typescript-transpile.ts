@@ -2,8 +2,8 @@
  * Turns one type-checked cell into JavaScript for V8's REPL mode: static imports become awaited calls of
  * `globalThis.__dropoutLabImport`, `export` keywords go, types are erased by the TypeScript emitter, and the
  * emitted code is laid back onto the cell's own lines (with the emitter's source map) so that line N of the
- * output is line N of the cell. Nothing is wrapped and nothing is appended: the script's completion value is
- * the cell's last expression.
+ * output is line N of the cell. Nothing is wrapped: the script's completion value is the cell's last
+ * expression, and a cell that ends in anything else gets `void 0` appended, so that it has no result.
  */
 import type * as TS from "typescript";
 import { ts } from "./typescript-api.js";
@@ -231,6 +231,21 @@ function reflow(js: string, mappings: Mapping[]): string {
   return out;
 }
 
+/** A statement that leaves no code at run time: a type, an interface, an ambient declaration, `;`. */
+function typeOnly(statement: TS.Statement): boolean {
+  return ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement) || ts.isEmptyStatement(statement) ||
+    (ts.canHaveModifiers(statement) && !!ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword));
+}
+
+/**
+ * As in IPython, only a cell whose last statement that runs is an expression has a result; otherwise the
+ * script's completion value would be an earlier statement's (`x += 1; const h = f()` would show x).
+ */
+function endsInExpression(source: TS.SourceFile): boolean {
+  const last = source.statements.filter((s) => !typeOnly(s)).at(-1);
+  return !!last && (ts.isExpressionStatement(last) || ts.isExportAssignment(last));
+}
+
 export type TranspileResult =
   | { ok: true; js: string }
   | { ok: false; diagnostics: readonly TS.Diagnostic[] };
@@ -249,5 +264,5 @@ export function transpileCell(source: TS.SourceFile, keep: KeepBinding = () => t
   const lineStarts = [0];
   for (let i = 0; i < js.length; i++) if (js[i] === "\n") lineStarts.push(i + 1);
   const map = JSON.parse(emitted.sourceMapText!) as { mappings: string };
-  return { ok: true, js: reflow(js, decodeMappings(map.mappings, lineStarts)) };
+  return { ok: true, js: reflow(js, decodeMappings(map.mappings, lineStarts)) + (endsInExpression(source) ? "" : "void 0;") };
 }

@@ -265,14 +265,15 @@ describe("imports", () => {
       `const { readdirSync, Dirent: D } = ${load("node:fs")};`,
       `const { Server } = ${load("node:http")};`,
       "       const v = 1;",
-      `const p = await globalThis.__dropoutLabImport('node:path');`,
+      // The cell ends in a declaration: `void 0` keeps an earlier statement's value from becoming its result.
+      `const p = await globalThis.__dropoutLabImport('node:path');void 0;`,
     ]);
   });
 
   it("drops bindings that only name types", () => {
     runCells(compiler, "export interface Shape { w: number }\nexport const unit = 1");
     const out = js(compiler.compile('import { type Stats, Dirent } from "node:fs"\nimport { Mode } from "node:fs"', "In[2]"));
-    expect(out).toBe(`const { Dirent } = await globalThis.__dropoutLabImport("node:fs");\n;`);
+    expect(out).toBe(`const { Dirent } = await globalThis.__dropoutLabImport("node:fs");\n;void 0;`);
   });
 });
 
@@ -298,6 +299,14 @@ describe("transpiled code in V8's REPL mode", () => {
     expect(first.value).toBe(6);
     expect((await run("interface P { a: number }\nconst p: P = { a: xs[0]! }\np.a + 1\ntype Q = P")).value).toBe(2);
     expect((await run("const late = 1")).value).toBeUndefined();
+  });
+
+  it("has no result when the last statement that runs is not an expression, as in IPython", async () => {
+    expect((await run("let n2 = 0\nn2 += 5\nconst h2 = 2")).value).toBeUndefined();
+    expect((await run("n2 = 7; function f2() {}")).value).toBeUndefined();
+    expect((await run("n2 += 1\nfor (let i = 0; i < 2; i++) n2 += i")).value).toBeUndefined();
+    expect((await run("42\ntype T2 = number\ninterface I2 {}\ndeclare const d2: number;")).value).toBe(42);
+    expect((await run("n2 = 3")).value).toBe(3);
   });
 
   it("keeps statements apart where it removes one", async () => {
