@@ -54,7 +54,11 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
   });
   process.on("SIGINT", () => kernel.interrupt());
   process.on("SIGTERM", () => void stop(0, "SIGTERM"));
-  const ready = kernel.start();
+  const ready = kernel.start().catch(async (e: Error) => {
+    if (stopping) return; // shut down while the evaluator was still starting
+    log(`dropout-lab: the executor failed to start: ${e.stack ?? e}`);
+    await stop(1, "executor failed to start");
+  });
   sockets = await KernelSockets.bind(info, {
     message: (channel, frames) => kernel.receive(channel, frames),
     subscribed: (topic) => kernel.subscribed(topic),
@@ -67,10 +71,5 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
     log(`dropout-lab: ${(e as Error).message}`);
     await stop(1, "the heartbeat could not bind");
   }
-  try {
-    await ready;
-  } catch (e) {
-    log(`dropout-lab: the executor failed to start: ${(e as Error).stack ?? e}`);
-    await stop(1, "executor failed to start");
-  }
+  await ready;
 }

@@ -5,8 +5,8 @@
  * kernel alive: the kernel reports the cell and forks a fresh host.
  *
  * SIGINT is ignored here: a front end that signals the kernel's whole process group reaches the kernel,
- * which forwards the interrupt, so it is applied once. On "shutdown", SIGTERM or the kernel's death (the
- * channel closes) the executor is shut down and the processes cells started are ended.
+ * which forwards the interrupt, so it is applied once. On SIGTERM (the kernel's shutdown) or the kernel's
+ * death (the channel closes) the executor is shut down and the processes cells started are ended.
  */
 import { endChildren } from "../children.js";
 import { createExecutor } from "./index.js";
@@ -26,8 +26,7 @@ export type ToHost =
   | ({ type: "execute"; id: number; code: string } & Pick<ExecuteOptions, "executionCount" | "silent" | "storeHistory" | "allowStdin">)
   | { type: "input_reply"; id: number; value?: string; error?: string }
   | { type: "call"; id: number; method: HostMethod; args: unknown[] }
-  | { type: "interrupt"; id: number }
-  | { type: "shutdown" };
+  | { type: "interrupt"; id: number };
 
 /** Host → kernel, in the order things happened (one channel). `events` without a cell id are background output. */
 export type FromHost =
@@ -134,8 +133,6 @@ process.on("message", (message: ToHost) => {
       return void call(message.id, message.method, message.args);
     case "interrupt":
       return interrupt(message.id);
-    case "shutdown":
-      return void stop();
   }
 });
 process.on("SIGINT", () => {});

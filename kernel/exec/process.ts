@@ -224,7 +224,7 @@ export class ProcessExecutor implements Executor {
     for (const cell of host.cells.values()) cell.resolve({ status: "aborted" });
     const exited = new Promise((resolve) => host.child.once("exit", resolve));
     if (host.child.exitCode !== null || host.child.signalCode !== null) return;
-    this.send(host, { type: "shutdown" });
+    host.child.kill("SIGTERM"); // the host ends its cells' processes, then exits (one still starting just ends)
     const timer = setTimeout(() => host.child.kill("SIGKILL"), SHUTDOWN_MS);
     await exited;
     clearTimeout(timer);

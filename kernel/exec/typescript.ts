@@ -511,6 +511,10 @@ export class CellCompiler {
   commit(code: string): void {
     const index = this.#cells.length;
     const source = parse(code);
+    // A cell that declares, imports and references nothing leaves later cells nothing: keeping it would only
+    // grow every later program (a long session's memory and time per cell).
+    const typeEffects = (s: ts.Statement) => ts.isModuleDeclaration(s) || ts.isImportDeclaration(s);
+    if (declaredNames(source).names.size === 0 && !source.statements.some(typeEffects) && !source.referencedFiles.length && !source.typeReferenceDirectives.length) return;
     this.#setCurrent(source, "check");
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const emitted = this.#declarations();
