@@ -86,11 +86,15 @@ export class ProcessExecutor implements Executor {
     child.stderr!.setEncoding("utf8").on("data", (text: string) => {
       host.stderr = (host.stderr + text).slice(-STDERR_TAIL);
     });
-    child.on("message", (message: FromHost) => {
-      if (message.type !== "ready") return this.onMessage(host, message);
-      host.started = true;
-      ready();
-    });
+    // One message per macrotask, in order (as a worker's port delivers them): what a "done" resumes (the
+    // kernel finishing that request) runs before output that followed it is handled as background output.
+    child.on("message", (message: FromHost) =>
+      setImmediate(() => {
+        if (message.type !== "ready") return this.onMessage(host, message);
+        host.started = true;
+        ready();
+      }),
+    );
     child.on("error", (error) => this.options.log(`dropout-lab: evaluator process: ${error.message}`));
     child.on("exit", (code, signal) => {
       // stderr may still hold the reason: read what is left before reporting
