@@ -189,7 +189,7 @@ if (hasTorch && !skipTorch) {
   console.log(`(PyTorch figures skipped: ${skipTorch ? "--no-torch" : "/usr/bin/python3 cannot import torch"})`);
 }
 
-// The kernel beside tslab, in its own process (one kernel executor per process): its table, then its figures.
+// The kernel beside tslab, in its own process: its table, then its figures.
 if (!process.argv.includes("--no-kernel")) {
   const res = spawnSync(process.execPath, [join(here, "kernel.mjs"), ...(process.argv.includes("--quick") ? ["--quick"] : [])], {
     encoding: "utf8",

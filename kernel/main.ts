@@ -1,42 +1,35 @@
 /** Runs the kernel for one connection file until shutdown_request, SIGTERM or the parent's death. */
 import { endChildren } from "./children.js";
 import type { ConnectionInfo } from "./connection.js";
-import type { Executor } from "./exec/types.js";
+import { ProcessExecutor } from "./exec/process.js";
 import { defaultHistoryPath, HistoryStore } from "./history.js";
 import { Kernel, type Outbox } from "./kernel.js";
 import { watchParent } from "./parent.js";
 import { KernelSockets } from "./sockets.js";
 import { Signer } from "./wire.js";
 
-/** When no request has come this long after binding, the executor loads anyway. */
-const LOAD_UNASKED_MS = 1000;
+/** Environment variable: the evaluator's JavaScript heap limit in MiB (default: 75% of the machine's memory). */
+export const HEAP_ENV = "DROPOUT_LAB_EVALUATOR_HEAP_MB";
 
 const log = (line: string): void => void process.stderr.write(line + "\n");
 
 /** Serves the kernel described by `info` (read from `source`). */
 export async function runKernel(info: ConnectionInfo, source: string): Promise<void> {
   if (info.key === "") log(`dropout-lab: WARNING: ${source} has an empty key; messages are not signed (insecure)`);
-  // Loading the executor module (the TypeScript compiler) blocks this thread for seconds, so it waits until
-  // the first reply on shell or control (a client's kernel_info) is on its way, or until a while after binding
-  // when no client has asked; requests that need the executor wait for it.
-  let executor: Executor | null = null;
-  let wake!: () => void;
-  const loading = new Promise<void>((r) => (wake = r)).then(async () => {
-    const { createExecutor } = await import("./exec/index.js");
-    executor = createExecutor({ cwd: process.cwd(), onBackgroundEvent: (event) => kernel.background(event) });
-    return executor;
+  // The evaluator runs in its own process (exec/process.ts), so loading the compiler there never blocks
+  // this thread, and a cell that takes that process down does not take the kernel with it.
+  const heap = process.env[HEAP_ENV];
+  let maxHeapMb: number | undefined;
+  if (heap && /^[1-9]\d*$/.test(heap)) maxHeapMb = Number(heap);
+  else if (heap) log(`dropout-lab: ignoring ${HEAP_ENV}=${JSON.stringify(heap)}: not a positive whole number of MiB`);
+  const executor: ProcessExecutor = new ProcessExecutor({
+    cwd: process.cwd(),
+    maxHeapMb,
+    log,
+    onBackgroundEvent: (event) => kernel.background(event),
   });
   let sockets: KernelSockets | null = null;
-  let replied = false;
-  const outbox: Outbox = {
-    send: (channel, frames) => {
-      sockets?.send(channel, frames);
-      if (!replied && (channel === "shell" || channel === "control")) {
-        replied = true;
-        setImmediate(wake); // after the reply's and its idle's sends have started
-      }
-    },
-  };
+  const outbox: Outbox = { send: (channel, frames) => sockets?.send(channel, frames) };
 
   let stopping = false;
   const stop = async (code: number, why: string): Promise<never> => {
@@ -44,7 +37,7 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
       stopping = true;
       log(`dropout-lab: shutting down (${why})`);
       const timeout = new Promise((r) => setTimeout(r, 3000).unref());
-      await Promise.race([Promise.allSettled([executor?.shutdown(), sockets?.close()]), timeout]);
+      await Promise.race([Promise.allSettled([executor.shutdown(), sockets?.close()]), timeout]);
       const children = await endChildren();
       if (children.length) log(`dropout-lab: ended child processes ${children.join(", ")}`);
     }
@@ -52,7 +45,7 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
   };
 
   const kernel = new Kernel({
-    executor: loading,
+    executor,
     outbox,
     signer: new Signer(info.key),
     history: new HistoryStore(defaultHistoryPath(), log),
@@ -61,13 +54,16 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
   });
   process.on("SIGINT", () => kernel.interrupt());
   process.on("SIGTERM", () => void stop(0, "SIGTERM"));
-  const ready = kernel.start();
+  const ready = kernel.start().catch(async (e: Error) => {
+    if (stopping) return; // shut down while the evaluator was still starting
+    log(`dropout-lab: the executor failed to start: ${e.stack ?? e}`);
+    await stop(1, "executor failed to start");
+  });
   sockets = await KernelSockets.bind(info, {
     message: (channel, frames) => kernel.receive(channel, frames),
     subscribed: (topic) => kernel.subscribed(topic),
     log,
   });
-  setTimeout(wake, LOAD_UNASKED_MS).unref();
   watchParent((why) => void stop(0, why));
   try {
     await sockets.heartbeat;
@@ -75,10 +71,5 @@ export async function runKernel(info: ConnectionInfo, source: string): Promise<v
     log(`dropout-lab: ${(e as Error).message}`);
     await stop(1, "the heartbeat could not bind");
   }
-  try {
-    await ready;
-  } catch (e) {
-    log(`dropout-lab: the executor failed to start: ${(e as Error).stack ?? e}`);
-    await stop(1, "executor failed to start");
-  }
+  await ready;
 }

@@ -182,8 +182,13 @@ interface CallFrame {
   callFrameId: string;
 }
 
-/** How long an interrupt looks for a safe point to terminate, and when a worker counts as stuck. */
-const PAUSE_BUDGET_MS = 600;
+/**
+ * An interrupt waits up to PAUSE_WAIT_MS for the worker to pause (one running JavaScript always does, but on a
+ * loaded machine enabling the debugger alone can take half a second), steps for up to STEP_BUDGET_MS towards
+ * code it may terminate, and then gives the worker STUCK_MS to end the cell before replacing it.
+ */
+const PAUSE_WAIT_MS = 5000;
+const STEP_BUDGET_MS = 600;
 const STUCK_MS = 1500;
 
 interface Running {
@@ -415,33 +420,35 @@ class WorkerExecutor implements Executor {
    * synchronous loop inside a timer) is replaced by a fresh one.
    */
   private async stop(running: Running): Promise<void> {
-    const started = Date.now();
     const kernelScripts = pathToFileURL(dirname(fileURLToPath(await threadUrl("worker")))).href;
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     await this.inspector("Debugger.enable");
     try {
       await this.inspector("Debugger.setBlackboxPatterns", { patterns: ["^node:", `^${escape(kernelScripts)}`] });
-      const nextPause = async (method: "Debugger.pause" | "Debugger.stepOut") => {
+      const nextPause = async (method: "Debugger.pause" | "Debugger.stepOut", budgetMs: number) => {
         const paused = new Promise<CallFrame[]>((resolve) => (this.pausedWaiter = resolve));
         await this.inspector(method);
-        const frames = await Promise.race([paused, sleep(PAUSE_BUDGET_MS - (Date.now() - started)).then(() => undefined)]);
+        const frames = await Promise.race([paused, sleep(budgetMs).then(() => undefined)]);
         this.pausedWaiter = undefined;
         return frames;
       };
-      let frames = await nextPause("Debugger.pause");
+      let frames = await nextPause("Debugger.pause", PAUSE_WAIT_MS);
+      const stepping = Date.now();
       while (frames && this.running === running) {
         if (await this.terminable(frames)) {
-          void this.inspector("Runtime.terminateExecution");
+          void this.inspector("Runtime.terminateExecution").catch(() => undefined);
           await this.inspector("Debugger.resume");
           break;
         }
-        frames = Date.now() - started < PAUSE_BUDGET_MS ? await nextPause("Debugger.stepOut") : undefined;
+        const left = STEP_BUDGET_MS - (Date.now() - stepping);
+        frames = left > 0 ? await nextPause("Debugger.stepOut", left) : undefined;
       }
     } finally {
       await this.inspector("Debugger.disable");
     }
+    const ending = Date.now();
     while (this.running === running) {
-      if (Date.now() - started > STUCK_MS) {
+      if (Date.now() - ending > STUCK_MS) {
         this.workerError = new Error("it did not respond to the interrupt");
         await this.worker?.terminate();
         break;
@@ -486,7 +493,7 @@ class WorkerExecutor implements Executor {
     } else if (message.method === "Debugger.paused") {
       const frames = message.params?.callFrames ?? [];
       if (this.pausedWaiter) this.pausedWaiter(frames);
-      else void this.inspector("Debugger.resume");
+      else void this.inspector("Debugger.resume").catch(() => undefined); // a late pause; disabling may have resumed it
     }
   }
 

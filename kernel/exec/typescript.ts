@@ -602,8 +602,11 @@ export class CellCompiler {
     const index = this.#cells.length;
     const source = parse(code);
     const { names } = declaredNames(source);
+    // A cell that declares, imports, augments and references nothing leaves later cells nothing: keeping it
+    // would only grow every later program (a long session's memory and time per cell).
     const augments = source.statements.some(isAugmentation);
-    if (names.size === 0 && !augments) return;
+    const imports = source.statements.some((s) => ts.isImportDeclaration(s));
+    if (names.size === 0 && !augments && !imports && !source.referencedFiles.length && !source.typeReferenceDirectives.length) return;
     this.#setCurrent(source, "check");
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const emitted = this.#declarations();

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelClient } from "../../kernel/client.js";
-import { FULL, run, size } from "./util.js";
+import { alive, childrenOf, FULL, run, size, waitFor } from "./util.js";
 
 describe("hostile cells", () => {
   let k: KernelClient;
@@ -65,7 +65,7 @@ describe("hostile cells", () => {
     await stillAlive();
     await failsWith("new ArrayBuffer(2 ** 53);", "RangeError");
     await failsWith("'x'.repeat(2 ** 31);", "RangeError");
-    // A sparse Array of 2.5e9 holes allocates nothing; filling it is the known open problem (see docs/security.md).
+    // A sparse Array of 2.5e9 holes allocates nothing (filling it is below: it takes the evaluator down).
     const c = await run(k, "const holes = new Array(2.5e9); holes.length");
     expect(c.result).toBe("2500000000");
     await stillAlive();
@@ -131,4 +131,55 @@ describe("hostile cells", () => {
     expect(c.result).toBe("'\\ud83d'"); // util.inspect escapes the lone surrogate
     await stillAlive();
   });
+});
+
+/**
+ * Cells that take the evaluator process down: V8's fatal heap exhaustion (a small heap limit makes it come
+ * quickly), a signal, a native crash, process.exit. Each gets a clear error reply and an idle, the kernel
+ * stays up with exactly one (fresh) evaluator process, and the next cell runs without the lost variables.
+ */
+describe("cells that take the evaluator down", () => {
+  let k: KernelClient;
+  let deaths = 0;
+  beforeAll(async () => {
+    k = await KernelClient.start({ env: { DROPOUT_LAB_EVALUATOR_HEAP_MB: "64" } });
+    await k.ready(60_000);
+  }, 120_000);
+  afterAll(async () => {
+    console.log(`hostile: evaluator deaths survived=${deaths}; kernel exited=${k?.child.exitCode !== null}`);
+    await k?.close();
+  });
+
+  /** What ends: the evaluator process, only its thread (replaced inside the process), or either (V8 decides). */
+  type Ends = "process" | "thread" | "either";
+  const cases: [what: string, code: string, evalue: RegExp, ends: Ends][] = [
+    ["filling a 2.5e9-element Array (V8's fatal heap exhaustion)", "new Array(2.5e9).fill(0)", /ran out of memory/, "process"],
+    ["SIGKILL", 'process.kill(process.pid, "SIGKILL")', /killed by SIGKILL/, "process"],
+    ["a native crash (SIGSEGV)", 'process.kill(process.pid, "SIGSEGV")', /ended by SIGSEGV/, "process"],
+    ["process.exit", "process.exit(3)", /exit code 3/, "thread"],
+  ];
+  if (FULL) cases.push(["a heap filled with small objects", "const a = []; for (;;) a.push({})", /out of memory|memory limit/, "either"]);
+
+  it.each(cases)("%s", async (_what, code, evalue, ends) => {
+    const before = Number((await run(k, "process.pid")).result);
+    await run(k, "var lost = 1;");
+    const c = await run(k, code, 240_000);
+    expect(c.reply.content.status, JSON.stringify(c.reply.content).slice(0, 500)).toBe("error");
+    expect(c.reply.content.ename).toBe("EvaluatorRestarted");
+    expect(c.reply.content.evalue).toMatch(evalue);
+    expect(c.reply.content.evalue).toMatch(/variables are gone/);
+    expect(c.iopub.some((m) => m.header.msg_type === "error")).toBe(true);
+    expect(k.child.exitCode, k.stderr.join("").slice(-2000)).toBeNull();
+    expect((await k.ping(Buffer.from("alive"), 10_000)).toString()).toBe("alive");
+    const next = await run(k, '"lost" in globalThis ? -1 : 40 + 2', 120_000);
+    expect(next.reply.content.status, JSON.stringify(next.reply.content).slice(0, 500)).toBe("ok");
+    expect(next.result).toBe("42");
+    // one evaluator process, and a fresh one whenever the process died (process.exit ends only the thread)
+    const pid = k.child.pid!;
+    expect(await waitFor(() => childrenOf(pid).length === 1, 5000), `evaluators: ${childrenOf(pid).join(", ")}`).toBe(true);
+    const after = childrenOf(pid)[0]!;
+    if (ends !== "either") expect(alive(before)).toBe(ends === "thread");
+    expect(Number((await run(k, "process.pid")).result)).toBe(after);
+    deaths++;
+  }, 600_000);
 });
