@@ -248,7 +248,8 @@ export function linear(
  * Fused dropout mask generation and application. Unit j keeps when uniform(stream word offset + j of key
  * (k0, k1)) < keepProb; then mask[j] = scale and out[j] = x[j] * scale, else both are 0 (x[j] · 0).
  * Bit-identical across backends and worker counts: mask[j] = float32(scale), out[j] = float32(x[j] · scale)
- * with the product in double precision; the stream is src/random/philox.ts's.
+ * with the product in double precision; the stream is src/random/philox.ts's. With mask null, no mask is
+ * written: the backward pass applies the same mask to the gradient by drawing it again (g as x).
  */
 export function dropout(
   k0: number,
@@ -258,7 +259,7 @@ export function dropout(
   scale: number,
   x: Float32Array,
   out: Float32Array,
-  mask: Float32Array,
+  mask: Float32Array | null,
 ): void {
   const n = x.length;
   check(out, n, "out", "dropout");
@@ -272,10 +273,10 @@ export function dropout(
   r.scratch(r.need(x, n) + r.need(out, n) + r.need(mask, n));
   const px = r.place(x, n);
   const po = r.place(out, n, false);
-  const pm = r.place(mask, n, false);
+  const pm = mask ? r.place(mask, n, false) : 0;
   r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, n], n >= PARALLEL_DROPOUT ? r.threads() : 1);
   r.back(out, po, n);
-  r.back(mask, pm, n);
+  if (mask) r.back(mask, pm, n);
 }
 
 /**

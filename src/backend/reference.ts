@@ -74,7 +74,7 @@ export function dropout(
   scale: number,
   x: Float32Array,
   out: Float32Array,
-  mask: Float32Array,
+  mask: Float32Array | null,
 ): void {
   const n = x.length;
   const words = new Uint32Array(n);
@@ -82,7 +82,7 @@ export function dropout(
   const keep = Math.fround(keepProb);
   for (let j = 0; j < n; j++) {
     const m = wordToUniform(words[j]!) < keep ? scale : 0;
-    mask[j] = m;
+    if (mask) mask[j] = m;
     out[j] = x[j]! * m;
   }
 }

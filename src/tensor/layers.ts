@@ -81,7 +81,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
   return result(out, [...x.shape.slice(0, -1), outF], "linear", parents, (g) => {
     let gz = g;
     if (activation !== "none") {
-      gz = gradAlloc(g.length);
+      gz = gradAlloc(g.length, false);
       if (activation === "relu") backend.reluBackward(g, out, gz);
       else if (activation === "tanh") for (let i = 0; i < g.length; i++) gz[i] = g[i]! * (1 - out[i]! * out[i]!);
       else for (let i = 0; i < g.length; i++) gz[i] = g[i]! * out[i]! * (1 - out[i]!);
@@ -314,7 +314,7 @@ export function crossEntropy(logits: Tensor, target: IndexLike, options: LossOpt
   const losses = alloc(N);
   for (let i = 0; i < N; i++) losses[i] = lse[i]! - logits.data[i * C + labels[i]!]!;
   const perSample = result(losses, [N], "crossEntropy", [logits], (g) => {
-    const gx = gradAlloc(logits.size);
+    const gx = gradAlloc(logits.size, false);
     for (let i = 0; i < N; i++) {
       const gi = g[i]!;
       for (let j = 0; j < C; j++) gx[i * C + j] = gi * Math.exp(logits.data[i * C + j]! - lse[i]!);
@@ -369,11 +369,11 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.
   const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
   const out = alloc(x.size);
-  const mask = alloc(x.size);
-  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, mask);
+  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, null);
+  // The backward draws the same mask again from the key (the stream is counter-based) and applies it to g.
   return result(out, x.shape, "dropout", [x], (g) => {
-    const gx = gradAlloc(g.length);
-    for (let i = 0; i < g.length; i++) gx[i] = g[i]! * mask[i]!;
+    const gx = gradAlloc(g.length, false);
+    backend.dropout(k.k0, k.k1, 0, 1 - p, scale, g, gx, null);
     accumulate(x, gx, true);
   });
 }

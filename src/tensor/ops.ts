@@ -226,7 +226,7 @@ function unary(
   const out = alloc(t.size);
   forward(t.data, out);
   return result(out, t.shape, op, [t], (g) => {
-    const gx = gradAlloc(g.length);
+    const gx = gradAlloc(g.length, false);
     backward(g, t.data, out, gx);
     accumulate(t, gx, true);
   });

@@ -23,11 +23,13 @@ export function alloc(n: number): Float32Array {
 }
 
 /**
- * A zero-filled array of length n for a gradient that only the autograd engine sees: from the backend's
- * memory (kernels use it in place, and its block is reused at once when `release` gives it back).
+ * An array of length n for a gradient that only the autograd engine sees: from the backend's memory (kernels
+ * use it in place, and its block is reused at once when `release` gives it back). Zero-filled, unless `zero`
+ * is false (for a caller that writes every element).
  */
-export function gradAlloc(n: number): Float32Array {
-  return n < MIN_LENGTH ? alloc(n) : backend.allocate(n);
+export function gradAlloc(n: number, zero = true): Float32Array {
+  if (n < MIN_LENGTH) return alloc(n);
+  return zero ? backend.allocate(n) : backend.temporary(n);
 }
 
 /** Gives back an array that nothing references any more. */
