@@ -12,7 +12,7 @@ import { add, mul, sigmoid, sub, tanh } from "../tensor/ops.js";
 import { reshape, slice, stack } from "../tensor/shapeops.js";
 import { dropout, linear, linearAddBlock, lstmCell } from "../tensor/layers.js";
 import { accumulate, result } from "../tensor/tensor.js";
-import { alloc } from "../tensor/pool.js";
+import { alloc, release } from "../tensor/pool.js";
 import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
@@ -125,7 +125,12 @@ function mix(a: Tensor, b: Tensor, m: Tensor): Tensor {
 /** One LSTM step from block t of the input projection xp [T, B, 4H]; returns [h, c] before zoneout. */
 function lstmStep(xp: Tensor, t: number, h: Tensor, c: Tensor, w: Weights, H: number, gMask: Tensor | null): [Tensor, Tensor] {
   const gates = linearAddBlock(xp, t, h, w.whh, w.bhh);
-  if (!gMask) return lstmCell(gates, c);
+  if (!gMask) {
+    const hc = lstmCell(gates, c);
+    // No backward reads the gates' values (lstmCell keeps its activations): the array serves the next step.
+    release(gates.data);
+    return hc;
+  }
   const i = sigmoid(slice(gates, [null, [0, H]]));
   const f = sigmoid(slice(gates, [null, [H, 2 * H]]));
   let g = tanh(slice(gates, [null, [2 * H, 3 * H]]));
@@ -295,6 +300,9 @@ abstract class RecurrentBase extends Module {
         st = next.map((n, i) => this.zone(pass, l, t, i, st[i]!, n, [B, H]));
         outs.push(st[0]!);
       }
+      // The input projection was only read by the steps' forward passes (its backward and theirs use other
+      // values), so its large array goes back to the pool for the next pass.
+      release(xp.data);
       finals.push(st);
       seq = stack(outs, 0);
       if (pass && l < this.numLayers - 1 && this.dropout > 0) {
