@@ -12,7 +12,7 @@ import { add, mul, sigmoid, sub, tanh } from "../tensor/ops.js";
 import { reshape, slice, stack } from "../tensor/shapeops.js";
 import { dropout, linear, linearAddBlock, lstmCell } from "../tensor/layers.js";
 import { accumulate, result } from "../tensor/tensor.js";
-import { alloc, release } from "../tensor/pool.js";
+import { alloc, gradAlloc, release } from "../tensor/pool.js";
 import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
@@ -115,7 +115,7 @@ function mix(a: Tensor, b: Tensor, m: Tensor): Tensor {
   return result(out, m.shape, "mix", [a, b], (g) => {
     for (const [t, keep] of [[a, 1], [b, 0]] as const) {
       if (!t.requiresGrad) continue;
-      const gt = alloc(g.length);
+      const gt = gradAlloc(g.length, false);
       for (let j = 0; j < g.length; j++) gt[j] = md[j] === keep ? g[j]! : 0;
       accumulate(t, gt, true);
     }

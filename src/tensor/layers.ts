@@ -398,8 +398,8 @@ export function lstmCell(gates: Tensor, cPrev: Tensor): [Tensor, Tensor] {
   backend.lstmForward(gates.data, cPrev.data, c, h, act, B, H);
   // One node for both outputs; h and c are views of it whose gradients land in its gradient's halves.
   const both = result(hc, [2, B, H], "lstmCell", [gates, cPrev], (g) => {
-    const dGates = alloc(4 * n);
-    const dcPrev = alloc(n);
+    const dGates = gradAlloc(4 * n, false);
+    const dcPrev = gradAlloc(n, false);
     backend.lstmBackward(act, cPrev.data, c, g.subarray(0, n), g.subarray(n), dGates, dcPrev, B, H);
     accumulate(gates, dGates, true);
     accumulate(cPrev, dcPrev, true);
