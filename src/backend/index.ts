@@ -420,7 +420,7 @@ export function im2col(
   r.scratch(r.need(x, nx) + r.need(cols, nc));
   const px = r.place(x, nx);
   const pc = r.place(cols, nc, false);
-  r.run("im2col", [px, pc, 1, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.run("im2col", [px, pc, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
   r.back(cols, pc, nc);
 }
 
@@ -449,7 +449,7 @@ export function col2im(
   r.scratch(r.need(cols, nc) + r.need(dx, nx));
   const pc = r.place(cols, nc);
   const px = r.place(dx, nx);
-  r.run("col2im", [pc, px, 1, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.run("col2im", [pc, px, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
   r.back(dx, px, nx);
 }
 

@@ -1,8 +1,7 @@
-// Convolution and pooling helpers over a batch of images, stride s, zero padding p, dilation 1; the same
-// loops as the JavaScript reference, so results are bit-identical. The column matrix of n images is
-// [(c·kh·kw) × (n·oh·ow)]: image b's columns start at b·oh·ow. Threads split im2col by rows of cols,
-// col2im and the pools by (image, channel) planes (each plane of dx is only touched by its own rows, added in
-// the reference's order), so any thread count gives the same bits.
+// Convolution and pooling, stride s, zero padding p, dilation 1. im2col/col2im for one image use the same
+// loops as the JavaScript reference, so results are bit-identical; threads split im2col by rows of cols,
+// col2im by channels and the pools by planes (each plane of dx is only touched by its own rows, added in the
+// reference's order), so any thread count gives the same bits.
 
 import { gemmSerial, gemmWorkspaceBytes } from "./gemm";
 
@@ -11,61 +10,55 @@ import { gemmSerial, gemmWorkspaceBytes } from "./gemm";
   return <i32>(<i64>n * <i64>tid / <i64>nt);
 }
 
-export function im2col(x: usize, cols: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32, pad: i32, tid: i32, nt: i32): void {
+export function im2col(x: usize, cols: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32, pad: i32, tid: i32, nt: i32): void {
   const oh = (h + 2 * pad - kh) / stride + 1;
   const ow = (w + 2 * pad - kw) / stride + 1;
-  const l = oh * ow;
   const rows = c * kh * kw;
   const r1 = part(rows, tid + 1, nt);
   for (let row = part(rows, tid, nt); row < r1; row++) {
     const ci = row / (kh * kw);
     const ki = (row / kw) % kh;
     const kj = row % kw;
-    for (let b = 0; b < n; b++) {
-      const src = x + <usize>((b * c + ci) * h * w) * 4;
-      const dst = cols + (<usize>row * <usize>n + <usize>b) * <usize>l * 4;
-      for (let oi = 0; oi < oh; oi++) {
-        const ii = oi * stride - pad + ki;
-        const d = dst + <usize>(oi * ow) * 4;
-        if (ii < 0 || ii >= h) {
-          memory.fill(d, 0, <usize>ow * 4);
-          continue;
-        }
-        const srow = src + <usize>(ii * w) * 4;
-        if (stride == 1) {
-          // Columns lo ≤ oj < hi read x[ii, oj − pad + kj] inside the row: a copy, zeros either side.
-          const lo = min(max(pad - kj, 0), ow);
-          const hi = max(min(w + pad - kj, ow), lo);
-          const s = srow + <usize>(kj - pad) * 4;
-          let oj = 0;
-          for (; oj < lo; oj++) store<f32>(d + <usize>oj * 4, 0);
-          for (; oj + 4 <= hi; oj += 4) v128.store(d + <usize>oj * 4, v128.load(s + <usize>oj * 4));
-          for (; oj < hi; oj++) store<f32>(d + <usize>oj * 4, load<f32>(s + <usize>oj * 4));
-          for (; oj < ow; oj++) store<f32>(d + <usize>oj * 4, 0);
-          continue;
-        }
-        for (let oj = 0; oj < ow; oj++) {
-          const jj = oj * stride - pad + kj;
-          store<f32>(d + <usize>oj * 4, jj >= 0 && jj < w ? load<f32>(srow + <usize>jj * 4) : 0);
-        }
+    const src = x + <usize>(ci * h * w) * 4;
+    const dst = cols + <usize>row * <usize>(oh * ow) * 4;
+    for (let oi = 0; oi < oh; oi++) {
+      const ii = oi * stride - pad + ki;
+      const d = dst + <usize>(oi * ow) * 4;
+      if (ii < 0 || ii >= h) {
+        memory.fill(d, 0, <usize>ow * 4);
+        continue;
+      }
+      const srow = src + <usize>(ii * w) * 4;
+      if (stride == 1) {
+        // Columns lo ≤ oj < hi read x[ii, oj − pad + kj] inside the row: a copy, zeros either side.
+        const lo = min(max(pad - kj, 0), ow);
+        const hi = max(min(w + pad - kj, ow), lo);
+        const s = srow + <usize>(kj - pad) * 4;
+        let oj = 0;
+        for (; oj < lo; oj++) store<f32>(d + <usize>oj * 4, 0);
+        for (; oj + 4 <= hi; oj += 4) v128.store(d + <usize>oj * 4, v128.load(s + <usize>oj * 4));
+        for (; oj < hi; oj++) store<f32>(d + <usize>oj * 4, load<f32>(s + <usize>oj * 4));
+        for (; oj < ow; oj++) store<f32>(d + <usize>oj * 4, 0);
+        continue;
+      }
+      for (let oj = 0; oj < ow; oj++) {
+        const jj = oj * stride - pad + kj;
+        store<f32>(d + <usize>oj * 4, jj >= 0 && jj < w ? load<f32>(srow + <usize>jj * 4) : 0);
       }
     }
   }
 }
 
-export function col2im(cols: usize, dx: usize, n: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32, pad: i32, tid: i32, nt: i32): void {
+export function col2im(cols: usize, dx: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32, pad: i32, tid: i32, nt: i32): void {
   const oh = (h + 2 * pad - kh) / stride + 1;
   const ow = (w + 2 * pad - kw) / stride + 1;
-  const l = oh * ow;
-  const p1 = part(n * c, tid + 1, nt);
-  for (let plane = part(n * c, tid, nt); plane < p1; plane++) {
-    const b = plane / c;
-    const ci = plane % c;
-    const dst = dx + <usize>(plane * h * w) * 4;
+  const c1 = part(c, tid + 1, nt);
+  for (let ci = part(c, tid, nt); ci < c1; ci++) {
+    const dst = dx + <usize>(ci * h * w) * 4;
     for (let kk = 0; kk < kh * kw; kk++) {
       const ki = kk / kw;
       const kj = kk % kw;
-      const src = cols + ((<usize>(ci * kh * kw + kk) * <usize>n + <usize>b) * <usize>l) * 4;
+      const src = cols + <usize>(ci * kh * kw + kk) * <usize>(oh * ow) * 4;
       for (let oi = 0; oi < oh; oi++) {
         const ii = oi * stride - pad + ki;
         if (ii < 0 || ii >= h) continue;
@@ -184,7 +177,7 @@ export function convImages(
     const item = nt == 1 ? q : atomic.add<i32>(counter, 1);
     if (item >= items) break;
     if (!backward) {
-      im2col(x + <usize>item * img, cols, 1, c, h, w, k, k, stride, pad, 0, 1);
+      im2col(x + <usize>item * img, cols, c, h, w, k, k, stride, pad, 0, 1);
       const ob = out + <usize>item * plane;
       gemmSerial(weight, cols, ob, o, l, kk, false, false, false, ws);
       if (bias != 0) {
@@ -205,12 +198,12 @@ export function convImages(
     for (let b = b0; b < b1; b++) {
       const gb = g + <usize>b * plane;
       if (gw != 0) {
-        im2col(x + <usize>b * img, cols, 1, c, h, w, k, k, stride, pad, 0, 1);
+        im2col(x + <usize>b * img, cols, c, h, w, k, k, stride, pad, 0, 1);
         gemmSerial(gb, cols, partial, o, kk, l, false, true, b > b0, ws);
       }
       if (gx != 0) {
         gemmSerial(weight, gb, gcols, kk, l, o, true, false, false, ws);
-        col2im(gcols, gx + <usize>b * img, 1, c, h, w, k, k, stride, pad, 0, 1);
+        col2im(gcols, gx + <usize>b * img, c, h, w, k, k, stride, pad, 0, 1);
       }
     }
   }
