@@ -112,6 +112,16 @@ export function allocate(n: number): Float32Array {
 }
 
 /**
+ * Like `allocate` but the contents are left as they are (garbage): for temporaries that are written in
+ * full before they are read and given back with `release` right after use.
+ */
+export function temporary(n: number): Float32Array {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`temporary: length must be a non-negative integer, got ${n}`);
+  const r = rt();
+  return r ? r.allocate(n, false) : new Float32Array(n);
+}
+
+/**
  * Returns an array from `allocate` to the heap immediately (finalizers only run when the event loop turns,
  * so a long synchronous loop that allocates should release what it no longer needs). The array and every
  * view of it must not be used afterwards. Throws for any other array (under "js" it is a no-op).
@@ -119,6 +129,11 @@ export function allocate(n: number): Float32Array {
 export function release(a: Float32Array): void {
   const r = rt();
   if (r && !r.free(a)) throw new Error("release: the array was not returned by allocate (or was released already)");
+}
+
+/** Like `release`, but an array that `allocate` did not return (or one released already) is left alone. */
+export function releaseIfAllocated(a: Float32Array): void {
+  rt()?.free(a);
 }
 
 /** Whether `a` lives in the backend's memory (kernels then read and write it in place). */
@@ -233,7 +248,8 @@ export function linear(
  * Fused dropout mask generation and application. Unit j keeps when uniform(stream word offset + j of key
  * (k0, k1)) < keepProb; then mask[j] = scale and out[j] = x[j] * scale, else both are 0 (x[j] · 0).
  * Bit-identical across backends and worker counts: mask[j] = float32(scale), out[j] = float32(x[j] · scale)
- * with the product in double precision; the stream is src/random/philox.ts's.
+ * with the product in double precision; the stream is src/random/philox.ts's. With mask null, no mask is
+ * written: the backward pass applies the same mask to the gradient by drawing it again (g as x).
  */
 export function dropout(
   k0: number,
@@ -243,7 +259,7 @@ export function dropout(
   scale: number,
   x: Float32Array,
   out: Float32Array,
-  mask: Float32Array,
+  mask: Float32Array | null,
 ): void {
   const n = x.length;
   check(out, n, "out", "dropout");
@@ -257,10 +273,10 @@ export function dropout(
   r.scratch(r.need(x, n) + r.need(out, n) + r.need(mask, n));
   const px = r.place(x, n);
   const po = r.place(out, n, false);
-  const pm = r.place(mask, n, false);
+  const pm = mask ? r.place(mask, n, false) : 0;
   r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, n], n >= PARALLEL_DROPOUT ? r.threads() : 1);
   r.back(out, po, n);
-  r.back(mask, pm, n);
+  if (mask) r.back(mask, pm, n);
 }
 
 /**
@@ -435,6 +451,158 @@ export function col2im(
   const px = r.place(dx, nx);
   r.run("col2im", [pc, px, c, h, w, kh, kw, stride, pad], nc >= PARALLEL_ELEMENTS ? r.threads() : 1);
   r.back(dx, px, nx);
+}
+
+/** Images per fixed run of convBackward's weight gradient: partial sums per run, then added in run order. */
+const CONV_GROUPS = 8;
+
+function convShape(fn: string, n: number, c: number, h: number, w: number, o: number, k: number, stride: number, pad: number) {
+  const [oh, ow] = convDims(fn, c, h, w, k, k, stride, pad);
+  dims(fn, n, o);
+  return { l: oh * ow, kk: c * k * k, nx: n * c * h * w, no: n * o * oh * ow };
+}
+
+/**
+ * 2-D convolution of x [n, c, h, w] with weight [o, c, k, k] (stride, zero padding, dilation 1), plus bias [o]
+ * when given: out [n, o, oh, ow]. Each image is one matrix product weight·im2col(image) on one thread.
+ */
+export function conv2d(
+  x: Float32Array, weight: Float32Array, bias: Float32Array | null, out: Float32Array,
+  n: number, c: number, h: number, w: number, o: number, k: number, stride: number, pad: number,
+): void {
+  const { l, kk, nx, no } = convShape("conv2d", n, c, h, w, o, k, stride, pad);
+  check(x, nx, "x", "conv2d");
+  check(weight, o * kk, "weight", "conv2d");
+  check(bias, o, "bias", "conv2d");
+  check(out, no, "out", "conv2d");
+  const r = rt();
+  if (!r || no === 0) {
+    ref.conv2d(x, weight, bias, out, n, c, h, w, o, k, stride, pad);
+    return;
+  }
+  const threads = n > 1 && n * o * l * kk >= PARALLEL_MACS ? r.threads() : 1;
+  const work = r.kernels.convWorkspaceBytes(c, k, l);
+  r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(bias, o) + r.need(out, no) + work * threads + 64);
+  const px = r.place(x, nx);
+  const pw = r.place(weight, o * kk);
+  const pb = bias ? r.place(bias, o) : 0;
+  const po = r.place(out, no, false);
+  const pws = r.reserve(work * threads);
+  const counter = r.reserve(4);
+  r.f32[counter >> 2] = 0;
+  r.run("convImages", [px, pw, pb, po, 0, 0, 0, 0, 0, n, c, h, w, o, k, stride, pad, pws, counter], threads);
+  r.back(out, po, no);
+}
+
+/**
+ * Backward of conv2d (without its bias): gw [o, c, k, k] += Σ_b g_b·im2col(x_b)ᵀ when gw is given, and
+ * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given. The weight gradient is summed per fixed run of
+ * images (in image order), then the runs are added in order, so the thread count never changes it.
+ */
+export function conv2dBackward(
+  x: Float32Array, weight: Float32Array, g: Float32Array, gw: Float32Array | null, gx: Float32Array | null,
+  n: number, c: number, h: number, w: number, o: number, k: number, stride: number, pad: number,
+): void {
+  const { l, kk, nx, no } = convShape("conv2dBackward", n, c, h, w, o, k, stride, pad);
+  check(x, nx, "x", "conv2dBackward");
+  check(weight, o * kk, "weight", "conv2dBackward");
+  check(g, no, "g", "conv2dBackward");
+  check(gw, o * kk, "gw", "conv2dBackward");
+  check(gx, nx, "gx", "conv2dBackward");
+  const groups = Math.min(n, CONV_GROUPS);
+  const r = rt();
+  if (!r || no === 0) {
+    ref.conv2dBackward(x, weight, g, gw, gx, n, c, h, w, o, k, stride, pad, groups);
+    return;
+  }
+  const threads = groups > 1 && n * o * l * kk >= PARALLEL_MACS ? r.threads() : 1;
+  const work = r.kernels.convWorkspaceBytes(c, k, l);
+  const partBytes = Math.ceil((o * kk * 4) / 64) * 64 * groups;
+  r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(g, no) + r.need(gw, o * kk) + r.need(gx, nx) + partBytes + work * threads + 64);
+  const px = r.place(x, nx);
+  const pw = r.place(weight, o * kk);
+  const pg = r.place(g, no);
+  const pgw = gw ? r.place(gw, o * kk) : 0;
+  const pgx = gx ? r.place(gx, nx) : 0;
+  const parts = gw ? r.reserve(partBytes) : 0;
+  const pws = r.reserve(work * threads);
+  const counter = r.reserve(4);
+  r.f32[counter >> 2] = 0;
+  r.run("convImages", [px, pw, 0, 0, pg, parts, pgx, 1, groups, n, c, h, w, o, k, stride, pad, pws, counter], threads);
+  if (gw) {
+    for (let q = 0; q < groups; q++) r.run("axpy", [1, parts + (q * partBytes) / groups, pgw, o * kk], 1);
+    r.back(gw, pgw, o * kk);
+  }
+  if (gx) r.back(gx, pgx, nx);
+}
+
+/**
+ * out[r] (+ out[r] when accumulate) = Σ_j x[r, j] for x [rows × cols], in float32: four partial sums (lane q
+ * takes j ≡ q mod 4 of the whole quads, in ascending order), combined as (s0 + s1) + (s2 + s3), then the
+ * tail in order (a convolution's bias gradient). Bit-identical across backends and thread counts.
+ */
+export function rowSums(x: Float32Array, out: Float32Array, rows: number, cols: number, accumulate = false): void {
+  dims("rowSums", rows, cols);
+  check(x, rows * cols, "x", "rowSums");
+  check(out, rows, "out", "rowSums");
+  const r = rt();
+  if (!r || rows * cols === 0) {
+    ref.rowSums(x, out, rows, cols, accumulate);
+    return;
+  }
+  r.scratch(r.need(x, rows * cols) + r.need(out, rows));
+  const px = r.place(x, rows * cols);
+  const po = r.place(out, rows);
+  r.run("rowSums", [px, po, rows, cols, +accumulate], rows * cols >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.back(out, po, rows);
+}
+
+function poolDims(fn: string, planes: number, h: number, w: number, k: number, stride: number, pad: number): [number, number] {
+  dims(fn, planes);
+  const [oh, ow] = convDims(fn, 1, h, w, k, k, stride, pad);
+  if (2 * pad > k) throw new RangeError(`${fn}: padding ${pad} exceeds half the kernel ${k}`);
+  return [oh, ow];
+}
+
+/**
+ * Max pooling of x [planes×h×w] into out [planes×oh×ow] over k×k windows (stride, padding −∞): each output is
+ * its window's first maximum (a NaN only wins as the first value). Bit-identical across backends.
+ */
+export function maxPool(x: Float32Array, out: Float32Array, planes: number, h: number, w: number, k: number, stride: number, pad: number): void {
+  const [oh, ow] = poolDims("maxPool", planes, h, w, k, stride, pad);
+  const nx = planes * h * w, no = planes * oh * ow;
+  check(x, nx, "x", "maxPool");
+  check(out, no, "out", "maxPool");
+  const r = rt();
+  if (!r || no === 0) {
+    ref.maxPool(x, out, null, null, planes, h, w, oh, ow, k, stride, pad);
+    return;
+  }
+  r.scratch(r.need(x, nx) + r.need(out, no));
+  const px = r.place(x, nx);
+  const po = r.place(out, no, false);
+  r.run("maxPool", [px, po, planes, h, w, oh, ow, k, stride, pad], nx >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.back(out, po, no);
+}
+
+/** Backward of maxPool: adds g[o] into dx at the position of output o's maximum in x (dx is not cleared). */
+export function maxPoolBackward(x: Float32Array, g: Float32Array, dx: Float32Array, planes: number, h: number, w: number, k: number, stride: number, pad: number): void {
+  const [oh, ow] = poolDims("maxPoolBackward", planes, h, w, k, stride, pad);
+  const nx = planes * h * w, no = planes * oh * ow;
+  check(x, nx, "x", "maxPoolBackward");
+  check(g, no, "g", "maxPoolBackward");
+  check(dx, nx, "dx", "maxPoolBackward");
+  const r = rt();
+  if (!r || no === 0) {
+    ref.maxPool(x, null, g, dx, planes, h, w, oh, ow, k, stride, pad);
+    return;
+  }
+  r.scratch(r.need(x, nx) + r.need(g, no) + r.need(dx, nx));
+  const px = r.place(x, nx);
+  const pg = r.place(g, no);
+  const pd = r.place(dx, nx);
+  r.run("maxPoolBackward", [px, pg, pd, planes, h, w, oh, ow, k, stride, pad], nx >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.back(dx, pd, nx);
 }
 
 function lstmDims(fn: string, batch: number, hidden: number, arrays: [Float32Array, number, string][]): void {

@@ -74,7 +74,7 @@ export function dropout(
   scale: number,
   x: Float32Array,
   out: Float32Array,
-  mask: Float32Array,
+  mask: Float32Array | null,
 ): void {
   const n = x.length;
   const words = new Uint32Array(n);
@@ -82,7 +82,7 @@ export function dropout(
   const keep = Math.fround(keepProb);
   for (let j = 0; j < n; j++) {
     const m = wordToUniform(words[j]!) < keep ? scale : 0;
-    mask[j] = m;
+    if (mask) mask[j] = m;
     out[j] = x[j]! * m;
   }
 }
@@ -219,6 +219,102 @@ export function col2im(
         }
       }
     }
+  }
+}
+
+/**
+ * out[r] (+)= Σ_j x[r, j] for x [rows × cols], in float32: four partial sums (lane q takes j ≡ q mod 4 of
+ * the whole quads, in ascending order), combined as (s0 + s1) + (s2 + s3), then the tail in order.
+ */
+export function rowSums(x: Float32Array, out: Float32Array, rows: number, cols: number, accumulate = false): void {
+  const lanes = new Float32Array(4);
+  for (let r = 0; r < rows; r++) {
+    const row = r * cols;
+    lanes.fill(0);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) for (let q = 0; q < 4; q++) lanes[q] += x[row + j + q]!;
+    let s = f(f(lanes[0]! + lanes[1]!) + f(lanes[2]! + lanes[3]!));
+    for (; j < cols; j++) s = f(s + x[row + j]!);
+    out[r] = accumulate ? out[r]! + s : s;
+  }
+}
+
+/**
+ * Max pooling of `planes` planes h×w into oh×ow (windows k×k, stride, padding −∞): each output is its
+ * window's first maximum (a NaN only wins as the first value). With g and dx (backward), adds g[o] into dx at
+ * that position instead of writing out.
+ */
+export function maxPool(
+  x: Float32Array, out: Float32Array | null, g: Float32Array | null, dx: Float32Array | null,
+  planes: number, h: number, w: number, oh: number, ow: number, k: number, stride: number, pad: number,
+): void {
+  for (let p = 0, o = 0; p < planes; p++) {
+    const base = p * h * w;
+    for (let oi = 0; oi < oh; oi++) {
+      const i0 = Math.max(oi * stride - pad, 0);
+      const i1 = Math.min(oi * stride - pad + k, h);
+      for (let oj = 0; oj < ow; oj++, o++) {
+        const j0 = Math.max(oj * stride - pad, 0);
+        const j1 = Math.min(oj * stride - pad + k, w);
+        let best = -Infinity;
+        let at = -1;
+        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) {
+          const v = x[base + i * w + j]!;
+          if (v > best || at < 0) {
+            best = v;
+            at = base + i * w + j;
+          }
+        }
+        if (dx && g) dx[at] += g[o]!;
+        else out![o] = best;
+      }
+    }
+  }
+}
+
+/** 2-D convolution: out [n, o, oh, ow] = weight [o, c·k·k] · im2col(x_b) (+ bias per channel), image by image. */
+export function conv2d(
+  x: Float32Array, weight: Float32Array, bias: Float32Array | null, out: Float32Array,
+  n: number, c: number, h: number, w: number, o: number, k: number, stride: number, pad: number,
+): void {
+  const l = (Math.floor((h + 2 * pad - k) / stride) + 1) * (Math.floor((w + 2 * pad - k) / stride) + 1);
+  const kk = c * k * k, img = c * h * w;
+  const cols = new Float32Array(kk * l);
+  for (let b = 0; b < n; b++) {
+    im2col(x.subarray(b * img, (b + 1) * img), cols, c, h, w, k, k, stride, pad);
+    const ob = out.subarray(b * o * l, (b + 1) * o * l);
+    matmul(weight, cols, ob, o, l, kk);
+    if (bias) for (let ch = 0; ch < o; ch++) for (let j = ch * l; j < (ch + 1) * l; j++) ob[j] += bias[ch]!;
+  }
+}
+
+/**
+ * Backward of conv2d: gw += Σ_b g_b·im2col(x_b)ᵀ, summed per run q of images [n·q/groups, n·(q+1)/groups)
+ * and the runs added in order (when gw is given); gx_b += col2im(weightᵀ·g_b) (when gx is given).
+ */
+export function conv2dBackward(
+  x: Float32Array, weight: Float32Array, g: Float32Array, gw: Float32Array | null, gx: Float32Array | null,
+  n: number, c: number, h: number, w: number, o: number, k: number, stride: number, pad: number, groups: number,
+): void {
+  const l = (Math.floor((h + 2 * pad - k) / stride) + 1) * (Math.floor((w + 2 * pad - k) / stride) + 1);
+  const kk = c * k * k, img = c * h * w;
+  const cols = new Float32Array(kk * l);
+  const partial = new Float32Array(o * kk);
+  for (let q = 0; q < groups; q++) {
+    const b0 = Math.floor((n * q) / groups), b1 = Math.floor((n * (q + 1)) / groups);
+    for (let b = b0; b < b1; b++) {
+      const gb = g.subarray(b * o * l, (b + 1) * o * l);
+      const xb = x.subarray(b * img, (b + 1) * img);
+      if (gw) {
+        im2col(xb, cols, c, h, w, k, k, stride, pad);
+        matmul(gb, cols, partial, o, kk, l, false, true, b > b0);
+      }
+      if (gx) {
+        matmul(weight, gb, cols, kk, l, o, true, false);
+        col2im(cols, gx.subarray(b * img, (b + 1) * img), c, h, w, k, k, stride, pad);
+      }
+    }
+    if (gw && b1 > b0) for (let j = 0; j < o * kk; j++) gw[j] += partial[j]!;
   }
 }
 

@@ -50,6 +50,11 @@ export interface Kernels {
   sgdMomentum(...args: number[]): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
+  convImages(...args: number[]): void;
+  convWorkspaceBytes(c: number, k: number, l: number): number;
+  rowSums(...args: number[]): void;
+  maxPool(...args: number[]): void;
+  maxPoolBackward(...args: number[]): void;
   lstmForward(...args: number[]): void;
   lstmBackward(...args: number[]): void;
 }
@@ -67,6 +72,10 @@ export const PARALLEL_OPS = [
   "sgdMomentum",
   "im2col",
   "col2im",
+  "convImages",
+  "rowSums",
+  "maxPool",
+  "maxPoolBackward",
   "lstmForward",
   "lstmBackward",
 ] as const;
@@ -224,10 +233,10 @@ export class Runtime {
     list.push(addr);
   }
 
-  /** A zero-filled Float32Array of n elements in this memory, returned to the heap when collected. */
-  allocate(n: number): Float32Array {
+  /** A Float32Array of n elements in this memory (zero-filled unless `zero` is false), returned to the heap when collected. */
+  allocate(n: number, zero = true): Float32Array {
     const addr = this.take(n * 4);
-    this.f32.fill(0, addr >> 2, (addr >> 2) + n);
+    if (zero) this.f32.fill(0, addr >> 2, (addr >> 2) + n);
     const a = new Float32Array(this.memory.buffer, addr, n);
     this.registry.register(a, addr, a);
     this.owned.add(a);

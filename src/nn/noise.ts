@@ -50,13 +50,17 @@ export function isStochastic(m: Module): m is Module & Stochastic {
 
 /** Bernoulli keep mask of `shape` (unit j kept when u(word j) < 1 − p) holding `scale` where kept and 0 elsewhere. */
 export function keepMask(key: Key, shape: Shape, p: number, scale: number): Tensor {
+  return new Tensor(drawKeepMask(key, p, scale, new Float32Array(sizeOf(shape))), shape);
+}
+
+/** Fills d with keepMask's values (for d.length units) and returns it. */
+export function drawKeepMask(key: Key, p: number, scale: number, d: Float32Array): Float32Array {
   // The backend's fused dropout draws by fillBernoulli's rule (u(word j) < fround(1 − p)) and writes
   // float32(scale) where kept; its other output, x · mask with x zero, is written over x and stays zero.
-  const d = new Float32Array(sizeOf(shape));
   if (zeros.length < d.length) zeros = new Float32Array(d.length);
   const zero = zeros.subarray(0, d.length);
   backend.dropout(key.k0, key.k1, 0, 1 - p, scale, zero, zero, d);
-  return new Tensor(d, shape);
+  return d;
 }
 
 /** All zeros, shared by every keepMask call (it stays zero). */

@@ -12,12 +12,12 @@ import { add, mul, sigmoid, sub, tanh } from "../tensor/ops.js";
 import { reshape, slice, stack } from "../tensor/shapeops.js";
 import { dropout, linear, linearAddBlock, lstmCell } from "../tensor/layers.js";
 import { accumulate, result } from "../tensor/tensor.js";
-import { alloc } from "../tensor/pool.js";
+import { alloc, gradAlloc, release } from "../tensor/pool.js";
 import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
 import { checkInt } from "./layers.js";
-import { KeyStream, affine, checkRate, keepMask } from "./noise.js";
+import { KeyStream, affine, checkRate, drawKeepMask, keepMask } from "./noise.js";
 
 /** Options of the cells. */
 export interface CellOptions {
@@ -107,25 +107,42 @@ interface Weights {
  * goes to a where m is 1 and to b elsewhere.
  */
 function mix(a: Tensor, b: Tensor, m: Tensor): Tensor {
-  const md = m.data;
+  return mixBy(a, b, m.shape, () => m.data);
+}
+
+/**
+ * mix with the mask from `mask()`, which the backward calls again (so a mask drawn from a key into a reused
+ * array need not be kept between the passes).
+ */
+function mixBy(a: Tensor, b: Tensor, shape: readonly number[], mask: () => Float32Array): Tensor {
   const ad = a.data;
   const bd = b.data;
-  const out = alloc(md.length);
-  for (let j = 0; j < md.length; j++) out[j] = md[j] === 1 ? ad[j]! : bd[j]!;
-  return result(out, m.shape, "mix", [a, b], (g) => {
+  const md = mask();
+  const out = alloc(ad.length);
+  for (let j = 0; j < out.length; j++) out[j] = md[j] === 1 ? ad[j]! : bd[j]!;
+  return result(out, shape, "mix", [a, b], (g) => {
+    const md = mask();
     for (const [t, keep] of [[a, 1], [b, 0]] as const) {
       if (!t.requiresGrad) continue;
-      const gt = alloc(g.length);
+      const gt = gradAlloc(g.length, false);
       for (let j = 0; j < g.length; j++) gt[j] = md[j] === keep ? g[j]! : 0;
       accumulate(t, gt, true);
     }
   });
 }
 
+/** The array zoneout masks are drawn into when they are not recorded (each use draws it again). */
+let zoneScratch = new Float32Array(0);
+
 /** One LSTM step from block t of the input projection xp [T, B, 4H]; returns [h, c] before zoneout. */
 function lstmStep(xp: Tensor, t: number, h: Tensor, c: Tensor, w: Weights, H: number, gMask: Tensor | null): [Tensor, Tensor] {
   const gates = linearAddBlock(xp, t, h, w.whh, w.bhh);
-  if (!gMask) return lstmCell(gates, c);
+  if (!gMask) {
+    const hc = lstmCell(gates, c);
+    // No backward reads the gates' values (lstmCell keeps its activations): the array serves the next step.
+    release(gates.data);
+    return hc;
+  }
   const i = sigmoid(slice(gates, [null, [0, H]]));
   const f = sigmoid(slice(gates, [null, [H, 2 * H]]));
   let g = tanh(slice(gates, [null, [2 * H, 3 * H]]));
@@ -295,6 +312,9 @@ abstract class RecurrentBase extends Module {
         st = next.map((n, i) => this.zone(pass, l, t, i, st[i]!, n, [B, H]));
         outs.push(st[0]!);
       }
+      // The input projection was only read by the steps' forward passes (its backward and theirs use other
+      // values), so its large array goes back to the pool for the next pass.
+      release(xp.data);
       finals.push(st);
       seq = stack(outs, 0);
       if (pass && l < this.numLayers - 1 && this.dropout > 0) {
@@ -311,8 +331,15 @@ abstract class RecurrentBase extends Module {
     if (z === 0) return next;
     if (!pass) return add(mul(prev, z), mul(next, 1 - z));
     // keepMask draws "kept" with probability 1 − p, so rate 1 − z gives d = 1 (keep previous) with probability z.
-    const d = this.mask(pass, l, i === 0 ? "zoneout.h" : "zoneout.c", t, shape, 1 - z, false);
-    return mix(prev, next, d);
+    const kind = i === 0 ? "zoneout.h" : "zoneout.c";
+    if (this.recordMasks) return mix(prev, next, this.mask(pass, l, kind, t, shape, 1 - z, false));
+    // Unrecorded, the mask is drawn from its key into a reused array, again for the backward pass.
+    const k = foldIn(foldIn(foldIn(pass, l), KIND[kind]), t);
+    const n = prev.size;
+    return mixBy(prev, next, shape, () => {
+      if (zoneScratch.length < n) zoneScratch = new Float32Array(n);
+      return drawKeepMask(k, 1 - z, 1, zoneScratch.subarray(0, n));
+    });
   }
   override extraRepr(): string {
     const extra: string[] = [];

@@ -6,7 +6,7 @@ import { Tensor, accumulate, gradBuffer, result, type IndexLike } from "./tensor
 import { broadcastShapes, expandTo, fmt, normAxis, sizeOf, type Shape } from "./shape.js";
 import { mean, mul, split3, sum } from "./ops.js";
 import { squeeze, toIndices, unsqueeze } from "./shapeops.js";
-import { alloc, release } from "./pool.js";
+import { alloc, gradAlloc, release } from "./pool.js";
 
 // ---- matmul ----
 
@@ -81,7 +81,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
   return result(out, [...x.shape.slice(0, -1), outF], "linear", parents, (g) => {
     let gz = g;
     if (activation !== "none") {
-      gz = alloc(g.length);
+      gz = gradAlloc(g.length, false);
       if (activation === "relu") backend.reluBackward(g, out, gz);
       else if (activation === "tanh") for (let i = 0; i < g.length; i++) gz[i] = g[i]! * (1 - out[i]! * out[i]!);
       else for (let i = 0; i < g.length; i++) gz[i] = g[i]! * out[i]! * (1 - out[i]!);
@@ -118,7 +118,7 @@ function outSize(op: string, x: Shape, k: number, stride: number, pad: number): 
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch): x [N,C,H,W], w [O,C,k,k], bias [O] → [N,O,oh,ow], by
- * im2col and one matrix product per image.
+ * im2col and one matrix product per image (images spread over the backend's threads).
  */
 export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const { stride = 1, padding = 0 } = options;
@@ -130,60 +130,40 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) throw new Error(`conv2d: bias ${fmt(bias.shape)} does not match weight ${fmt(w.shape)}`);
   const [oh, ow] = outSize("conv2d", x.shape, k, stride, padding);
   const L = oh * ow;
-  const K = C * k * k;
-  const img = C * H * W;
-  // The column matrices live in the backend's memory (no copies in and out per image) for one pass each.
-  let cols = backend.allocate(K * L);
   const out = alloc(N * O * L);
-  const im2col = (n: number) => backend.im2col(x.data.subarray(n * img, (n + 1) * img), cols, C, H, W, k, k, stride, padding);
-  for (let n = 0; n < N; n++) {
-    im2col(n);
-    const on = out.subarray(n * O * L, (n + 1) * O * L);
-    backend.matmul(w.data, cols, on, O, L, K);
-    if (bias) for (let o = 0; o < O; o++) {
-      const bo = bias.data[o]!;
-      for (let j = o * L; j < (o + 1) * L; j++) on[j] += bo;
-    }
-  }
-  backend.release(cols);
+  backend.conv2d(x.data, w.data, bias ? bias.data : null, out, N, C, H, W, O, k, stride, padding);
   const parents = bias ? [x, w, bias] : [x, w];
   return result(out, [N, O, oh, ow], "conv2d", parents, (g) => {
     const gw = w.requiresGrad ? gradBuffer(w) : null;
     const gx = x.requiresGrad ? gradBuffer(x) : null;
-    if (gw) cols = backend.allocate(K * L);
-    const gcols = gx ? backend.allocate(K * L) : null;
-    for (let n = 0; n < N; n++) {
-      const gn = g.subarray(n * O * L, (n + 1) * O * L);
-      if (gw) {
-        im2col(n);
-        backend.matmul(gn, cols, gw, O, K, L, false, true, true);
-      }
-      if (gx && gcols) {
-        backend.matmul(w.data, gn, gcols, K, L, O, true, false, false);
-        backend.col2im(gcols, gx.subarray(n * img, (n + 1) * img), C, H, W, k, k, stride, padding);
-      }
-    }
-    if (gw) backend.release(cols);
-    if (gcols) backend.release(gcols);
+    if (gw || gx) backend.conv2dBackward(x.data, w.data, g, gw, gx, N, C, H, W, O, k, stride, padding);
     if (bias && bias.requiresGrad) {
+      // Per (image, channel) sums, then each channel's over the images in order.
+      const sums = backend.temporary(N * O);
+      backend.rowSums(g, sums, N * O, L);
       const gb = gradBuffer(bias);
-      for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
+      for (let o = 0; o < O; o++) {
         let s = 0;
-        for (let j = (n * O + o) * L; j < (n * O + o + 1) * L; j++) s += g[j]!;
+        for (let n = 0; n < N; n++) s += sums[n * O + o]!;
         gb[o] += s;
       }
+      backend.release(sums);
     }
   });
 }
 
-function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isMax: boolean): Tensor {
+function poolShape(op: string, x: Tensor, kernel: number, options: Conv2dOptions) {
   if (x.ndim !== 4) throw new Error(`${op}: input must be [N,C,H,W], got ${fmt(x.shape)}`);
   const { stride = kernel, padding = 0 } = options;
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [oh, ow] = outSize(op, x.shape, kernel, stride, padding);
   if (padding * 2 > kernel) throw new RangeError(`${op}: padding ${padding} exceeds half the kernel ${kernel}`);
+  return { stride, padding, N, C, H, W, oh, ow };
+}
+
+function avgPool(x: Tensor, kernel: number, options: Conv2dOptions): Tensor {
+  const { stride, padding, N, C, H, W, oh, ow } = poolShape("avgPool2d", x, kernel, options);
   const out = alloc(N * C * oh * ow);
-  const arg = isMax ? new Int32Array(out.length) : null;
   const inv = 1 / (kernel * kernel);
   const d = x.data;
   // Window bounds clipped to the input: rows r0[oi] ≤ i < r1[oi], columns c0[oj] ≤ j < c1[oj].
@@ -201,27 +181,14 @@ function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isM
   for (let p = 0, o = 0; p < N * C; p++) {
     const base = p * H * W;
     for (let oi = 0; oi < oh; oi++) for (let oj = 0; oj < ow; oj++, o++) {
-      let best = -Infinity;
-      let at = -1;
       let s = 0;
-      for (let i = r0[oi]!; i < r1[oi]!; i++) for (let j = c0[oj]!; j < c1[oj]!; j++) {
-        const v = d[base + i * W + j]!;
-        s += v;
-        if (v > best || at < 0) {
-          best = v;
-          at = base + i * W + j;
-        }
-      }
-      if (arg) {
-        out[o] = best;
-        arg[o] = at;
-      } else out[o] = s * inv;
+      for (let i = r0[oi]!; i < r1[oi]!; i++) for (let j = c0[oj]!; j < c1[oj]!; j++) s += d[base + i * W + j]!;
+      out[o] = s * inv;
     }
   }
-  return result(out, [N, C, oh, ow], op, [x], (g) => {
+  return result(out, [N, C, oh, ow], "avgPool2d", [x], (g) => {
     const gx = gradBuffer(x);
-    if (arg) for (let o = 0; o < g.length; o++) gx[arg[o]!] += g[o]!;
-    else for (let p = 0, o = 0; p < N * C; p++) {
+    for (let p = 0, o = 0; p < N * C; p++) {
       const base = p * H * W;
       for (let oi = 0; oi < oh; oi++) for (let oj = 0; oj < ow; oj++, o++) {
         const v = g[o]! * inv;
@@ -233,12 +200,17 @@ function pool(op: string, x: Tensor, kernel: number, options: Conv2dOptions, isM
 
 /** Max pooling over kernel×kernel windows of x [N,C,H,W] (stride defaults to the kernel size); padding is −∞. */
 export function maxPool2d(x: Tensor, kernel: number, options: Conv2dOptions = {}): Tensor {
-  return pool("maxPool2d", x, kernel, options, true);
+  const { stride, padding, N, C, H, W, oh, ow } = poolShape("maxPool2d", x, kernel, options);
+  const out = alloc(N * C * oh * ow);
+  backend.maxPool(x.data, out, N * C, H, W, kernel, stride, padding);
+  return result(out, [N, C, oh, ow], "maxPool2d", [x], (g) => {
+    backend.maxPoolBackward(x.data, g, gradBuffer(x), N * C, H, W, kernel, stride, padding);
+  });
 }
 
 /** Average pooling over kernel×kernel windows; padded zeros count in the average (PyTorch's default). */
 export function avgPool2d(x: Tensor, kernel: number, options: Conv2dOptions = {}): Tensor {
-  return pool("avgPool2d", x, kernel, options, false);
+  return avgPool(x, kernel, options);
 }
 
 // ---- softmax and losses ----
@@ -342,7 +314,7 @@ export function crossEntropy(logits: Tensor, target: IndexLike, options: LossOpt
   const losses = alloc(N);
   for (let i = 0; i < N; i++) losses[i] = lse[i]! - logits.data[i * C + labels[i]!]!;
   const perSample = result(losses, [N], "crossEntropy", [logits], (g) => {
-    const gx = alloc(logits.size);
+    const gx = gradAlloc(logits.size, false);
     for (let i = 0; i < N; i++) {
       const gi = g[i]!;
       for (let j = 0; j < C; j++) gx[i * C + j] = gi * Math.exp(logits.data[i * C + j]! - lse[i]!);
@@ -397,11 +369,11 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.
   const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
   const out = alloc(x.size);
-  const mask = alloc(x.size);
-  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, mask);
+  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, null);
+  // The backward draws the same mask again from the key (the stream is counter-based) and applies it to g.
   return result(out, x.shape, "dropout", [x], (g) => {
-    const gx = alloc(g.length);
-    for (let i = 0; i < g.length; i++) gx[i] = g[i]! * mask[i]!;
+    const gx = gradAlloc(g.length, false);
+    backend.dropout(k.k0, k.k1, 0, 1 - p, scale, g, gx, null);
     accumulate(x, gx, true);
   });
 }
@@ -426,8 +398,8 @@ export function lstmCell(gates: Tensor, cPrev: Tensor): [Tensor, Tensor] {
   backend.lstmForward(gates.data, cPrev.data, c, h, act, B, H);
   // One node for both outputs; h and c are views of it whose gradients land in its gradient's halves.
   const both = result(hc, [2, B, H], "lstmCell", [gates, cPrev], (g) => {
-    const dGates = alloc(4 * n);
-    const dcPrev = alloc(n);
+    const dGates = gradAlloc(4 * n, false);
+    const dcPrev = gradAlloc(n, false);
     backend.lstmBackward(act, cPrev.data, c, g.subarray(0, n), g.subarray(n), dGates, dcPrev, B, H);
     accumulate(gates, dGates, true);
     accumulate(cPrev, dcPrev, true);

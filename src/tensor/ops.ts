@@ -2,7 +2,7 @@
 import * as backend from "../backend/index.js";
 import { Tensor, accumulate, result } from "./tensor.js";
 import { broadcastShapes, expandTo, fmt, normAxis, plan, reduceTo, sameShape, sizeOf, type Shape } from "./shape.js";
-import { alloc, release } from "./pool.js";
+import { alloc, gradAlloc, release } from "./pool.js";
 
 /** A tensor or a plain number (a 0-d tensor). */
 export type Operand = Tensor | number;
@@ -226,7 +226,7 @@ function unary(
   const out = alloc(t.size);
   forward(t.data, out);
   return result(out, t.shape, op, [t], (g) => {
-    const gx = alloc(g.length);
+    const gx = gradAlloc(g.length, false);
     backward(g, t.data, out, gx);
     accumulate(t, gx, true);
   });

@@ -1,3 +1,5 @@
+import * as backend from "../backend/index.js";
+
 /**
  * Recycled float32 storage. Large typed arrays are expensive to create (each is a fresh mapping of zeroed
  * pages plus garbage-collector pressure), and a training step makes the same sizes again and again. The only
@@ -20,8 +22,22 @@ export function alloc(n: number): Float32Array {
   return a.fill(0);
 }
 
+/**
+ * An array of length n for a gradient that only the autograd engine sees: from the backend's memory (kernels
+ * use it in place, and its block is reused at once when `release` gives it back). Zero-filled, unless `zero`
+ * is false (for a caller that writes every element).
+ */
+export function gradAlloc(n: number, zero = true): Float32Array {
+  if (n < MIN_LENGTH) return alloc(n);
+  return zero ? backend.allocate(n) : backend.temporary(n);
+}
+
 /** Gives back an array that nothing references any more. */
 export function release(a: Float32Array): void {
+  if (backend.isResident(a)) {
+    backend.releaseIfAllocated(a);
+    return;
+  }
   if (a.length < MIN_LENGTH || pooledBytes + a.byteLength > LIMIT || a.byteOffset !== 0) return;
   let list = pool.get(a.length);
   if (list === undefined) pool.set(a.length, (list = []));

@@ -18,7 +18,7 @@ import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
 import * as ops from "./ops.js";
 import * as sh from "./shapeops.js";
 import * as ly from "./layers.js";
-import { alloc, release } from "./pool.js";
+import { alloc, gradAlloc, release } from "./pool.js";
 
 /** A nested JavaScript array of numbers, as returned by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -272,7 +272,10 @@ export function result(
 export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
   if (!t.requiresGrad) return;
   if (t.grad === null && !residentLeaf(t)) {
-    t.grad = new Tensor(owned ? g : g.slice(), t.shape);
+    // A user's leaf keeps a gradient of its own (never the engine's memory, whose blocks are reused).
+    const mine = owned && !(t._backward === null && backend.isResident(g));
+    t.grad = new Tensor(mine ? g : g.slice(), t.shape);
+    if (owned && !mine) release(g);
     return;
   }
   if (t.grad === null) {
@@ -287,7 +290,10 @@ export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
 
 /** The grad buffer of t, created as zeros when absent, for kernels that accumulate in place. */
 export function gradBuffer(t: Tensor): Float32Array {
-  if (t.grad === null) t.grad = new Tensor(residentLeaf(t) ? backend.allocate(t.size) : alloc(t.size), t.shape);
+  if (t.grad === null) {
+    const data = t._backward !== null ? gradAlloc(t.size) : residentLeaf(t) ? backend.allocate(t.size) : alloc(t.size);
+    t.grad = new Tensor(data, t.shape);
+  }
   return t.grad.data;
 }
 

@@ -113,6 +113,45 @@ for (const name of backends) {
         }
       });
 
+      it(`conv2d and its backward match the reference; max pooling and row sums are bit-identical (${where})`, () => {
+        B.useBackend(name, 2);
+        for (const [n, c, h, w, o, k, stride, pad] of [[1, 1, 1, 1, 1, 1, 1, 0], [3, 3, 11, 9, 5, 3, 2, 1], [12, 8, 16, 16, 16, 5, 1, 2]] as const) {
+          const oh = Math.floor((h + 2 * pad - k) / stride) + 1, ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+          const x = arr(n * c * h * w, 21), wt = arr(o * c * k * k, 22), bias = arr(o, 23);
+          const y1 = new Float32Array(n * o * oh * ow), y2 = arr(y1.length, 0);
+          R.conv2d(x, wt, bias, y1, n, c, h, w, o, k, stride, pad);
+          B.conv2d(x, wt, bias, y2, n, c, h, w, o, k, stride, pad);
+          expect(worstError(y1, y2, c * k * k + 1)).toBeLessThan(1);
+          const g = arr(y1.length, 24);
+          const gw1 = data(wt.length, 25), gw2 = arr(wt.length, 25), gx1 = data(x.length, 26), gx2 = arr(x.length, 26);
+          R.conv2dBackward(x, wt, g, gw1, gx1, n, c, h, w, o, k, stride, pad, Math.min(n, 8));
+          B.conv2dBackward(x, wt, g, gw2, gx2, n, c, h, w, o, k, stride, pad);
+          expect(worstError(gw1, gw2, n * oh * ow + 1)).toBeLessThan(1);
+          expect(worstError(gx1, gx2, o * k * k + 1)).toBeLessThan(1);
+        }
+        for (const [planes, h, w, k, stride, pad] of [[1, 1, 1, 1, 1, 0], [6, 9, 7, 3, 2, 1], [64, 32, 32, 2, 2, 0]] as const) {
+          const oh = Math.floor((h + 2 * pad - k) / stride) + 1, ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+          const x = arr(planes * h * w, 27);
+          const out1 = new Float32Array(planes * oh * ow), out2 = arr(out1.length, 0);
+          R.maxPool(x, out1, null, null, planes, h, w, oh, ow, k, stride, pad);
+          B.maxPool(x, out2, planes, h, w, k, stride, pad);
+          expect(bitDiff(out1, out2)).toEqual([]);
+          const g = arr(out1.length, 28), dx1 = data(x.length, 29), dx2 = arr(x.length, 29);
+          R.maxPool(x, null, g, dx1, planes, h, w, oh, ow, k, stride, pad);
+          B.maxPoolBackward(x, g, dx2, planes, h, w, k, stride, pad);
+          expect(bitDiff(dx1, dx2)).toEqual([]);
+        }
+        for (const [rows, cols] of [[1, 1], [5, 7], [300, 1029]] as const) {
+          const x = arr(rows * cols, 30);
+          for (const acc of [false, true]) {
+            const o1 = data(rows, 31), o2 = arr(rows, 31);
+            R.rowSums(x, o1, rows, cols, acc);
+            B.rowSums(x, o2, rows, cols, acc);
+            expect(bitDiff(o1, o2)).toEqual([]);
+          }
+        }
+      });
+
       it(`LSTM cell forward and backward are bit-identical to the reference (${where})`, () => {
         B.useBackend(name, 2);
         for (const [batch, hidden] of [[1, 4], [3, 3], [17, 8], [32, 128], [130, 128]] as const) {

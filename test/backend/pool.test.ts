@@ -88,8 +88,19 @@ for (let i = 0; i < b.length; i++) b[i] = Math.cos(i);
 B.matmul(a, b, c, m, n, k, false, true);
 const x = new Float32Array(50001).map((_, i) => Math.sin(i)), out = new Float32Array(50001), mask = new Float32Array(50001);
 B.dropout(5, 6, 7, 0.8, 1.25, x, out, mask);
+// A convolution large enough to spread its images over the threads, forward and backward.
+const img = new Float32Array(16 * 8 * 16 * 16).map((_, i) => Math.sin(0.3 * i)), wt = new Float32Array(16 * 8 * 25).map((_, i) => Math.cos(i));
+const bias = new Float32Array(16).map((_, i) => i / 16), y = new Float32Array(16 * 16 * 256);
+B.conv2d(img, wt, bias, y, 16, 8, 16, 16, 16, 5, 1, 2);
+const gw = new Float32Array(wt.length), gx = new Float32Array(img.length);
+B.conv2dBackward(img, wt, y, gw, gx, 16, 8, 16, 16, 16, 5, 1, 2);
+const planes = new Float32Array(256 * 32 * 32).map((_, i) => Math.sin(1.7 * i)), pooled = new Float32Array(256 * 16 * 16), gp = new Float32Array(planes.length);
+B.maxPool(planes, pooled, 256, 32, 32, 2, 2, 0);
+B.maxPoolBackward(planes, pooled, gp, 256, 32, 32, 2, 2, 0);
+const sums = new Float32Array(256);
+B.rowSums(planes, sums, 256, 1024);
 const h = createHash("sha256");
-for (const v of [c, out, mask]) h.update(new Uint8Array(v.buffer));
+for (const v of [c, out, mask, y, gw, gx, pooled, gp, sums]) h.update(new Uint8Array(v.buffer));
 console.log(JSON.stringify({ backend: B.backendName(), threads: B.threadCount(), hash: h.digest("hex") }));
 `;
 

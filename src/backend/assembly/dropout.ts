@@ -42,7 +42,7 @@ function philoxBlock(k0: u32, k1: u32, c0: u32, c1: u32): void {
   const u = <f32>(word >>> 8) * 5.9604644775390625e-8;
   const xv = load<f32>(x + j * 4);
   const kept = u < keep;
-  store<f32>(mask + j * 4, kept ? <f32>scale : 0);
+  if (mask != 0) store<f32>(mask + j * 4, kept ? <f32>scale : 0);
   store<f32>(out + j * 4, <f32>(<f64>xv * (kept ? scale : 0)));
 }
 
@@ -78,7 +78,7 @@ function dropoutScalar(k0: u32, k1: u32, offset: u64, keep: f32, scale: f64, x: 
   const u = f32x4.mul(f32x4.convert_i32x4_u(i32x4.shr_u(words, 8)), f32x4.splat(5.9604644775390625e-8));
   const kept = f32x4.lt(u, keep);
   const xv = v128.load(x + j * 4);
-  v128.store(mask + j * 4, v128.and(scaleF, kept));
+  if (mask != 0) v128.store(mask + j * 4, v128.and(scaleF, kept));
   const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(xv), scale2));
   const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(i64x2.shuffle(xv, xv, 1, 1)), scale2));
   const scaled = i64x2.shuffle(lo, hi, 0, 2);
@@ -87,7 +87,7 @@ function dropoutScalar(k0: u32, k1: u32, offset: u64, keep: f32, scale: f64, x: 
 
 /**
  * Thread tid of nt handles its share of units [0, n): unit j keeps when the uniform of stream word
- * offset + j is below keep; mask[j] = kept ? f32(scale) : 0 and out[j] = f32(x[j] · (kept ? scale : 0)).
+ * offset + j is below keep; mask[j] = kept ? f32(scale) : 0 (unless mask is 0) and out[j] = f32(x[j] · (kept ? scale : 0)).
  */
 export function dropout(k0: u32, k1: u32, offset: f64, keep: f32, scale: f64, x: usize, out: usize, mask: usize, n: i32, tid: i32, nt: i32): void {
   const off = <u64>offset;

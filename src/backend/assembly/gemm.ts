@@ -272,6 +272,11 @@ function gemmBlock(
   }
 }
 
+/** C[m×n] = op(A)·op(B) (+ C when accumulate) on the calling thread alone, with workspace ws. */
+export function gemmSerial(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transA: bool, transB: bool, accumulate: bool, ws: usize): void {
+  gemmBlock(a, b, c, m, n, k, transA, transB, accumulate, 0, 0, ws, 0, 0, m, 0, n);
+}
+
 /**
  * C[m×n] = op(A)·op(B) (+ C when accumulate), then act(C + bias), as thread tid of nt. With one thread it
  * does everything. With more, the output is cut into chunks of whole tiles (column ranges when there are
