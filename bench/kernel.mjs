@@ -189,7 +189,11 @@ async function outputsAfterIdle(client) {
 
 const loadStart = loadavg();
 const ours = await measure("kernel", OURS_N);
-const tslab = await measure("tslab", TSLAB_N);
+// The peer's figures read NaN (null in the JSON) when tslab itself stops answering, rather than losing ours.
+const tslab = await measure("tslab", TSLAB_N).catch((e) => {
+  console.error(`tslab stopped answering, its figures are NaN: ${e.message.split("\n")[0]}`);
+  return { ready: [NaN], first: [NaN], trivial: [NaN], info: [NaN], hot: { plain: [NaN], inCell: [NaN] } };
+});
 const parts = await trivialAttribution(ATTRIBUTION_CELLS);
 
 const row = (label, xs, unit = "ms") => `${label.padEnd(44)} ${median(xs).toFixed(2).padStart(9)} ${unit}   (p10–p90 ${spread(xs)}, n=${xs.length})`;
