@@ -155,6 +155,10 @@ function dims(fn: string, ...d: number[]): void {
 const PARALLEL_MACS = 1 << 22;
 const PARALLEL_ELEMENTS = 1 << 18;
 const PARALLEL_DROPOUT = 1 << 14;
+// Dropout's masks and the streaming updates (optimizer step, zeroing) are cheap per element: a hidden layer's
+// few hundred thousand units take tens of microseconds on one thread, about what waking a worker costs.
+const PARALLEL_MASK = 1 << 18;
+const PARALLEL_STREAMING = 1 << 22;
 
 const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
@@ -248,8 +252,9 @@ export function linear(
  * Fused dropout mask generation and application. Unit j keeps when uniform(stream word offset + j of key
  * (k0, k1)) < keepProb; then mask[j] = scale and out[j] = x[j] * scale, else both are 0 (x[j] · 0).
  * Bit-identical across backends and worker counts: mask[j] = float32(scale), out[j] = float32(x[j] · scale)
- * with the product in double precision; the stream is src/random/philox.ts's. With mask null, no mask is
- * written: the backward pass applies the same mask to the gradient by drawing it again (g as x).
+ * with the product in double precision; the stream is src/random/philox.ts's. With mask null, no float
+ * mask is written. With `keep`, keep[j] = 1 for a kept unit and 0 for a dropped one (one byte per unit), for
+ * the backward pass's `dropoutApply`.
  */
 export function dropout(
   k0: number,
@@ -260,23 +265,56 @@ export function dropout(
   x: Float32Array,
   out: Float32Array,
   mask: Float32Array | null,
+  keep: Uint8Array | null = null,
 ): void {
   const n = x.length;
   check(out, n, "out", "dropout");
   check(mask, n, "mask", "dropout");
+  if (keep !== null && keep.length < n) throw new RangeError(`dropout: keep has ${keep.length} elements, needs ${n}`);
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`dropout: offset must be a non-negative safe integer, got ${offset}`);
   const r = rt();
   if (!r || n === 0) {
-    ref.dropout(k0, k1, offset, keepProb, scale, x, out, mask);
+    ref.dropout(k0, k1, offset, keepProb, scale, x, out, mask, keep);
     return;
   }
-  r.scratch(r.need(x, n) + r.need(out, n) + r.need(mask, n));
+  r.scratch(r.need(x, n) + r.need(out, n) + r.need(mask, n) + r.need(keep, n));
   const px = r.place(x, n);
   const po = r.place(out, n, false);
   const pm = mask ? r.place(mask, n, false) : 0;
-  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, n], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  const pk = keep ? r.place(keep, n, false) : 0;
+  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, pk, n], n >= PARALLEL_MASK ? r.threads() : 1);
   r.back(out, po, n);
   if (mask) r.back(mask, pm, n);
+  if (keep) r.back(keep, pk, n);
+}
+
+/**
+ * The backward of `dropout` from its byte mask: out[j] = float32(g[j] · scale) where keep[j] is nonzero, else
+ * g[j] · 0 (the product in double precision, as `dropout` takes it), bit-identical across backends and worker
+ * counts. out may be g.
+ */
+export function dropoutApply(keep: Uint8Array, scale: number, g: Float32Array, out: Float32Array): void {
+  const n = g.length;
+  if (keep.length < n) throw new RangeError(`dropoutApply: keep has ${keep.length} elements, needs ${n}`);
+  check(out, n, "out", "dropoutApply");
+  const r = rt();
+  if (!r || n === 0) {
+    ref.dropoutApply(keep, scale, g, out);
+    return;
+  }
+  r.scratch(r.need(keep, n) + r.need(g, n) + (out === g ? 0 : r.need(out, n)));
+  const pk = r.place(keep, n);
+  const pg = r.place(g, n);
+  const po = out === g ? pg : r.place(out, n, false);
+  r.run("dropoutApply", [pk, scale, pg, po, n], n >= PARALLEL_MASK ? r.threads() : 1);
+  r.back(out, po, n);
+}
+
+/** Sets every element of a to 0 (in the backend's memory with a bulk fill, several times faster there). */
+export function zero(a: Float32Array): void {
+  const r = rt();
+  if (r && r.resident(a)) r.run("zero", [a.byteOffset, a.length], a.length >= PARALLEL_STREAMING ? r.threads() : 1);
+  else a.fill(0);
 }
 
 /**
@@ -291,12 +329,13 @@ function elementwise(
   leading: number[],
   trailing: number[],
   size: number,
+  parallelAt = PARALLEL_ELEMENTS,
 ): boolean {
   if (!r || size === 0) return false;
   for (const a of inputs) if (!r.resident(a)) return false;
   for (const a of outputs) if (!r.resident(a)) return false;
   const ptrs = [...inputs, ...outputs].map((a) => a.byteOffset);
-  r.run(op, [...leading, ...ptrs, ...trailing], size >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.run(op, [...leading, ...ptrs, ...trailing], size >= parallelAt ? r.threads() : 1);
   return true;
 }
 
@@ -379,7 +418,7 @@ export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
 export function sgdMomentum(w: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void {
   check(g, w.length, "g", "sgdMomentum");
   check(v, w.length, "v", "sgdMomentum");
-  if (!elementwise(rt(), [w, g, v], [], "sgdMomentum", [], [lr, momentum, w.length], w.length)) {
+  if (!elementwise(rt(), [w, g, v], [], "sgdMomentum", [], [lr, momentum, w.length], w.length, PARALLEL_STREAMING)) {
     ref.sgdMomentum(w, g, v, lr, momentum);
   }
 }

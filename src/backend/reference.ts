@@ -64,7 +64,7 @@ export function linear(
  * Fused dropout mask generation and application. Unit j keeps when uniform(stream word offset + j of key
  * (k0, k1)) < keepProb; then mask[j] = scale and out[j] = x[j] * scale, else both are 0.
  * Bit-identical across backends and worker counts: mask[j] = float32(scale) and out[j] = float32(x[j] · scale)
- * with the product taken in double precision.
+ * with the product taken in double precision. With `keep`, keep[j] = 1 for a kept unit and 0 otherwise.
  */
 export function dropout(
   k0: number,
@@ -75,16 +75,24 @@ export function dropout(
   x: Float32Array,
   out: Float32Array,
   mask: Float32Array | null,
+  keep: Uint8Array | null = null,
 ): void {
   const n = x.length;
   const words = new Uint32Array(n);
   streamWords(k0, k1, offset, words);
-  const keep = Math.fround(keepProb);
+  const keepP = Math.fround(keepProb);
   for (let j = 0; j < n; j++) {
-    const m = wordToUniform(words[j]!) < keep ? scale : 0;
+    const kept = wordToUniform(words[j]!) < keepP;
+    const m = kept ? scale : 0;
     if (mask) mask[j] = m;
+    if (keep) keep[j] = kept ? 1 : 0;
     out[j] = x[j]! * m;
   }
+}
+
+/** out[j] = float32(g[j] · scale) where keep[j] is nonzero, else g[j] · 0: dropout's backward. */
+export function dropoutApply(keep: Uint8Array, scale: number, g: Float32Array, out: Float32Array): void {
+  for (let j = 0; j < g.length; j++) out[j] = g[j]! * (keep[j] !== 0 ? scale : 0);
 }
 
 /** out = x > 0 ? x : 0 (NaN gives 0). Bit-identical across backends. */

@@ -41,6 +41,8 @@ export interface Kernels {
   gemmPackA(a: number, m: number, k: number, transA: number, dst: number): void;
   gemm(...args: number[]): void;
   dropout(...args: number[]): void;
+  dropoutApply(...args: number[]): void;
+  zero(...args: number[]): void;
   relu(...args: number[]): void;
   reluBackward(...args: number[]): void;
   binary(...args: number[]): void;
@@ -78,6 +80,8 @@ export const PARALLEL_OPS = [
   "maxPoolBackward",
   "lstmForward",
   "lstmBackward",
+  "dropoutApply",
+  "zero",
 ] as const;
 export type ParallelOp = (typeof PARALLEL_OPS)[number];
 
@@ -169,6 +173,8 @@ export class Runtime {
   readonly kernels: Kernels;
   /** Float32 view of the whole memory, renewed when it grows. */
   f32: Float32Array;
+  /** Byte view of the whole memory, renewed when it grows. */
+  private u8: Uint8Array;
   private readonly buffers = new Set<ArrayBufferLike>();
   private top: number;
   private readonly freeLists = new Map<number, number[]>();
@@ -193,14 +199,15 @@ export class Runtime {
     this.kernels = new WA.Instance(module, { env: { memory: this.memory } }).exports as unknown as Kernels;
     this.top = Math.ceil(this.kernels.heapBase() / PAGE) * PAGE;
     this.f32 = new Float32Array(this.memory.buffer);
+    this.u8 = new Uint8Array(this.memory.buffer);
     this.buffers.add(this.memory.buffer);
     this.ctl = new Int32Array(0);
     this.args = new Float64Array(0);
     this.setThreads(threads);
   }
 
-  /** Whether a Float32Array's storage is this memory, so kernels can use it in place. */
-  resident(a: Float32Array): boolean {
+  /** Whether an array's storage is this memory, so kernels can use it in place. */
+  resident(a: ArrayBufferView): boolean {
     return this.buffers.has(a.buffer);
   }
 
@@ -217,6 +224,7 @@ export class Runtime {
       if (end > have) {
         this.memory.grow(Math.ceil((end - have) / PAGE));
         this.f32 = new Float32Array(this.memory.buffer);
+        this.u8 = new Uint8Array(this.memory.buffer);
         this.buffers.add(this.memory.buffer);
       }
       this.top = end;
@@ -236,7 +244,8 @@ export class Runtime {
   /** A Float32Array of n elements in this memory (zero-filled unless `zero` is false), returned to the heap when collected. */
   allocate(n: number, zero = true): Float32Array {
     const addr = this.take(n * 4);
-    if (zero) this.f32.fill(0, addr >> 2, (addr >> 2) + n);
+    // The kernel's bulk fill: a typed array's fill over shared memory is several times slower.
+    if (zero) this.kernels.zero(addr, n, 0, 1);
     const a = new Float32Array(this.memory.buffer, addr, n);
     this.registry.register(a, addr, a);
     this.owned.add(a);
@@ -269,22 +278,27 @@ export class Runtime {
     return addr;
   }
 
-  /** Scratch bytes an operand of n floats needs when it must be copied in. */
-  need(a: Float32Array | null, n: number): number {
-    return a === null || this.resident(a) ? 0 : Math.ceil((n * 4) / 64) * 64;
+  /** Scratch bytes an operand of n elements needs when it must be copied in. */
+  need(a: Float32Array | Uint8Array | null, n: number): number {
+    return a === null || this.resident(a) ? 0 : Math.ceil((n * a.BYTES_PER_ELEMENT) / 64) * 64;
   }
 
-  /** Address of an operand: in place when resident, else copied into scratch (when `copyIn`). */
-  place(a: Float32Array, n: number, copyIn = true): number {
+  /** Address of an operand of n elements: in place when resident, else copied into scratch (when `copyIn`). */
+  place(a: Float32Array | Uint8Array, n: number, copyIn = true): number {
     if (this.resident(a)) return a.byteOffset;
-    const addr = this.reserve(n * 4);
-    if (copyIn) this.f32.set(n === a.length ? a : a.subarray(0, n), addr >> 2);
+    const addr = this.reserve(n * a.BYTES_PER_ELEMENT);
+    if (copyIn) {
+      if (a instanceof Uint8Array) this.u8.set(n === a.length ? a : a.subarray(0, n), addr);
+      else this.f32.set(n === a.length ? a : a.subarray(0, n), addr >> 2);
+    }
     return addr;
   }
 
-  /** Copies n floats at addr back into a, unless a is resident (then the kernel wrote it in place). */
-  back(a: Float32Array, addr: number, n: number): void {
-    if (!this.resident(a)) a.set(this.f32.subarray(addr >> 2, (addr >> 2) + n));
+  /** Copies n elements at addr back into a, unless a is resident (then the kernel wrote it in place). */
+  back(a: Float32Array | Uint8Array, addr: number, n: number): void {
+    if (this.resident(a)) return;
+    if (a instanceof Uint8Array) a.set(this.u8.subarray(addr, addr + n));
+    else a.set(this.f32.subarray(addr >> 2, (addr >> 2) + n));
   }
 
   threads(): number {

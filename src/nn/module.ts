@@ -104,7 +104,7 @@ export abstract class Module {
   }
   /** Zeroes the gradients of all parameters in place (PyTorch 1.13's default), so the next backward reuses their storage. */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad?.data.fill(0);
+    for (const p of this.parameters()) if (p.grad) backend.zero(p.grad.data);
   }
 
   /** Parameters and buffers by dotted name (the tensors themselves, not copies). */

@@ -2,7 +2,7 @@
 import * as backend from "../backend/index.js";
 import type { Activation } from "../backend/index.js";
 import { Key, nextKey } from "../random/keys.js";
-import { Tensor, accumulate, gradBuffer, result, type IndexLike } from "./tensor.js";
+import { Tensor, accumulate, gradBuffer, isGradEnabled, result, type IndexLike } from "./tensor.js";
 import { broadcastShapes, expandTo, fmt, normAxis, sizeOf, type Shape } from "./shape.js";
 import { mean, mul, split3, sum } from "./ops.js";
 import { squeeze, toIndices, unsqueeze } from "./shapeops.js";
@@ -88,10 +88,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
     }
     if (x.requiresGrad) backend.matmul(gz, w.data, gradBuffer(x), batch, inF, outF, false, false, true);
     if (w.requiresGrad) backend.matmul(gz, x.data, gradBuffer(w), outF, inF, batch, true, false, true);
-    if (b && b.requiresGrad) {
-      const gb = gradBuffer(b);
-      for (let r = 0; r < batch; r++) for (let j = 0; j < outF; j++) gb[j] += gz[r * outF + j]!;
-    }
+    if (b && b.requiresGrad) backend.sumRows(gz, gradBuffer(b), batch, outF, true);
     if (gz !== g) release(gz);
   });
 }
@@ -369,11 +366,12 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.
   const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
   const out = alloc(x.size);
-  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, null);
-  // The backward draws the same mask again from the key (the stream is counter-based) and applies it to g.
+  // When a graph is recorded, the mask is kept as one byte per unit for the backward pass.
+  const keep = isGradEnabled() && x.requiresGrad ? new Uint8Array(x.size) : null;
+  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, null, keep);
   return result(out, x.shape, "dropout", [x], (g) => {
     const gx = gradAlloc(g.length, false);
-    backend.dropout(k.k0, k.k1, 0, 1 - p, scale, g, gx, null);
+    backend.dropoutApply(keep!, scale, g, gx);
     accumulate(x, gx, true);
   });
 }

@@ -87,12 +87,57 @@ for (const name of backends) {
         for (const [n, offset, keep] of [[1, 0, 0.5], [3, 5, 0.9], [17, 2 ** 34 + 3, 0.1], [129, 7, 0.8], [40_003, 11, 0.3], [70_001, 2 ** 40 - 13, 0.7]] as const) {
           const x = arr(n, 9);
           x[0] = -x[0]!; // negative inputs: a dropped unit is -0, as x · 0 gives
-          const out1 = new Float32Array(n), mask1 = new Float32Array(n);
-          const out2 = arr(n, 0), mask2 = arr(n, 0);
-          R.dropout(0xdeadbeef, 42, offset, keep, 1 / keep, x, out1, mask1);
-          B.dropout(0xdeadbeef, 42, offset, keep, 1 / keep, x, out2, mask2);
+          const out1 = new Float32Array(n), mask1 = new Float32Array(n), keep1 = new Uint8Array(n);
+          const out2 = arr(n, 0), mask2 = arr(n, 0), keep2 = new Uint8Array(n);
+          R.dropout(0xdeadbeef, 42, offset, keep, 1 / keep, x, out1, mask1, keep1);
+          B.dropout(0xdeadbeef, 42, offset, keep, 1 / keep, x, out2, mask2, keep2);
           expect(bitDiff(out1, out2)).toEqual([]);
           expect(bitDiff(mask1, mask2)).toEqual([]);
+          expect(keep2).toEqual(keep1);
+          // The byte mask says exactly which units the float mask keeps.
+          for (let j = 0; j < n; j++) if (keep1[j] !== (mask1[j] !== 0 ? 1 : 0)) expect.fail(`unit ${j}: keep ${keep1[j]}, mask ${mask1[j]}`);
+          // Without the float mask, and with a float32 scale (one float32 multiply in the kernel).
+          const scale = Math.fround(1 / keep);
+          const out3 = new Float32Array(n), out4 = arr(n, 0), keep4 = new Uint8Array(n);
+          R.dropout(0xdeadbeef, 42, offset, keep, scale, x, out3, null);
+          B.dropout(0xdeadbeef, 42, offset, keep, scale, x, out4, null, keep4);
+          expect(bitDiff(out3, out4)).toEqual([]);
+          expect(keep4).toEqual(keep1);
+        }
+      });
+
+      it(`dropoutApply is bit-identical to the reference and to redrawing the mask (${where})`, () => {
+        B.useBackend(name, 2);
+        for (const [n, keepP] of [[1, 0.5], [17, 0.9], [129, 0.1], [40_003, 0.3], [300_017, 0.5]] as const) {
+          const keep = new Uint8Array(n);
+          const x = arr(n, 31);
+          B.dropout(7, 8, 0, keepP, 2, x, new Float32Array(n), null, keep);
+          const g = arr(n, 32);
+          g[0] = -g[0]!;
+          for (const scale of [1 / keepP, Math.fround(1 / keepP)]) {
+            const want = new Float32Array(n), got = arr(n, 0);
+            R.dropoutApply(keep, scale, g, want);
+            B.dropoutApply(keep, scale, g, got);
+            expect(bitDiff(want, got)).toEqual([]);
+            // The same as applying dropout with the same key to g.
+            const redrawn = new Float32Array(n);
+            R.dropout(7, 8, 0, keepP, scale, g, redrawn, null);
+            expect(bitDiff(redrawn, got)).toEqual([]);
+            // In place (out = g).
+            const inPlace = arr(n, 0);
+            inPlace.set(g);
+            B.dropoutApply(keep, scale, inPlace, inPlace);
+            expect(bitDiff(want, inPlace)).toEqual([]);
+          }
+        }
+      });
+
+      it(`zero clears an array (${where})`, () => {
+        B.useBackend(name, 2);
+        for (const n of [1, 3, 17, 129, 70_001]) {
+          const a = arr(n, 33);
+          B.zero(a);
+          expect(a.every((v) => Object.is(v, 0))).toBe(true);
         }
       });
 
@@ -245,6 +290,8 @@ describe("bad input", () => {
     expect(() => B.linear(new Float32Array(4), new Float32Array(4), null, new Float32Array(4), 2, 2, 2, "gelu" as never)).toThrow(/unknown activation/);
     expect(() => B.im2col(new Float32Array(4), new Float32Array(4), 1, 2, 2, 3, 3, 1, 0)).toThrow(/does not fit/);
     expect(() => B.dropout(1, 2, -1, 0.5, 2, new Float32Array(1), new Float32Array(1), new Float32Array(1))).toThrow(/offset/);
+    expect(() => B.dropout(1, 2, 0, 0.5, 2, new Float32Array(4), new Float32Array(4), null, new Uint8Array(3))).toThrow(/keep has 3 elements/);
+    expect(() => B.dropoutApply(new Uint8Array(3), 2, new Float32Array(4), new Float32Array(4))).toThrow(/keep has 3 elements/);
     expect(() => B.useBackend("gpu" as never)).toThrow(/unknown backend/);
     expect(() => B.setThreads(0)).toThrow(/positive integer/);
   });

@@ -27,9 +27,13 @@ function workload(): Float32Array[] {
   const lin = new Float32Array(100 * 800);
   B.linear(data(100 * 784, 4), data(800 * 784, 5), data(800, 6), lin, 100, 784, 800, "relu");
   outs.push(lin);
-  const out = new Float32Array(100_003), mask = new Float32Array(100_003);
-  B.dropout(1, 2, 3, 0.5, 2, data(100_003, 7), out, mask);
-  outs.push(out, mask);
+  // Dropout (above the size it is split at) with every mask, and its backward from the byte mask.
+  const nd = 300_003;
+  const out = new Float32Array(nd), mask = new Float32Array(nd), keep = new Uint8Array(nd);
+  B.dropout(1, 2, 3, 0.5, 2, data(nd, 7), out, mask, keep);
+  const back = new Float32Array(nd);
+  B.dropoutApply(keep, 2, data(nd, 17), back);
+  outs.push(out, mask, new Float32Array(keep), back);
   const cols = new Float32Array(32 * 25 * 32 * 32);
   B.im2col(data(32 * 32 * 32, 8), cols, 32, 32, 32, 5, 5, 1, 2);
   const dx = data(32 * 32 * 32, 9);
@@ -41,8 +45,17 @@ function workload(): Float32Array[] {
   y.set(data(n, 12));
   B.relu(x, r);
   outs.push(r.slice());
-  B.sgdMomentum(x, y, r, 0.1, 0.9);
-  outs.push(x.slice(), r.slice());
+  // The streaming kernels split only past a few million elements.
+  const big = 1 << 22;
+  const w = B.allocate(big), gw = B.allocate(big), v = B.allocate(big);
+  w.set(data(big, 18));
+  gw.set(data(big, 19));
+  v.set(data(big, 20));
+  B.sgdMomentum(w, gw, v, 0.1, 0.9);
+  outs.push(w.slice(), v.slice());
+  B.zero(w);
+  outs.push(w.slice());
+  for (const a of [w, gw, v]) B.release(a);
   const lb = 130, lh = 128, ln = lb * lh;
   const act = new Float32Array(4 * ln), lc = new Float32Array(ln), lhOut = new Float32Array(ln);
   B.lstmForward(data(4 * ln, 13), data(ln, 14), lc, lhOut, act, lb, lh);
@@ -86,7 +99,7 @@ const m = 300, n = 500, k = 700, a = new Float32Array(m * k), b = new Float32Arr
 for (let i = 0; i < a.length; i++) a[i] = Math.sin(i);
 for (let i = 0; i < b.length; i++) b[i] = Math.cos(i);
 B.matmul(a, b, c, m, n, k, false, true);
-const x = new Float32Array(50001).map((_, i) => Math.sin(i)), out = new Float32Array(50001), mask = new Float32Array(50001);
+const x = new Float32Array(300001).map((_, i) => Math.sin(i)), out = new Float32Array(300001), mask = new Float32Array(300001);
 B.dropout(5, 6, 7, 0.8, 1.25, x, out, mask);
 // A convolution large enough to spread its images over the threads, forward and backward.
 const img = new Float32Array(16 * 8 * 16 * 16).map((_, i) => Math.sin(0.3 * i)), wt = new Float32Array(16 * 8 * 25).map((_, i) => Math.cos(i));

@@ -9,6 +9,12 @@
   return end && tid == nt - 1 ? <usize>n : <usize>(q * 4);
 }
 
+/** dst[j] = 0 for this thread's share of units [0, n) (bulk memory fill). */
+export function zero(dst: usize, n: i32, tid: i32, nt: i32): void {
+  const j0 = share(n, tid, nt, false);
+  memory.fill(dst + j0 * 4, 0, (share(n, tid, nt, true) - j0) * 4);
+}
+
 /** out = max-like relu: x > 0 ? x : 0 (NaN gives 0, as in the reference). */
 export function relu(x: usize, out: usize, n: i32, tid: i32, nt: i32): void {
   const j1 = share(n, tid, nt, true);

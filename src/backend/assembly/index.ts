@@ -1,8 +1,8 @@
 // The WebAssembly kernels of the backend. Built twice by scripts/build-wasm.mjs: with SIMD128 and with
 // relaxed SIMD (fused multiply-add); memory is imported and shared with the worker instances.
 export { gemm, gemmWorkspaceBytes, gemmPackA, gemmPackedABytes } from "./gemm";
-export { dropout } from "./dropout";
-export { relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
+export { dropout, dropoutApply } from "./dropout";
+export { zero, relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
 export { im2col, col2im, rowSums, maxPool, maxPoolBackward, convImages, convWorkspaceBytes } from "./conv";
 export { lstmForward, lstmBackward } from "./lstm";
 
