@@ -18,15 +18,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const L = await import(join(here, "../dist/src/index.js"));
 const { nn, random } = L;
 
-/** One SGD (momentum 0.9, lr 0.01) training step of `model` on (x, y); `forward` maps x to logits. */
+/**
+ * One SGD (momentum 0.9, lr 0.01) training step of `model` on (x, y); `forward` maps x to logits. The step runs
+ * in `tidy`, as `fit` runs each batch: its tensors' storage is reused by the next step.
+ */
 function stepper(params, forward, x, y) {
   const opt = new L.SGD(params, { lr: 0.01, momentum: 0.9 });
-  return () => {
+  return () => L.tidy(() => {
     opt.zeroGrad();
     const loss = nn.crossEntropy(forward(x), y);
     loss.backward();
     opt.step();
-  };
+  });
 }
 
 /**

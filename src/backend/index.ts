@@ -137,7 +137,7 @@ export function releaseIfAllocated(a: Float32Array): void {
 }
 
 /** Whether `a` lives in the backend's memory (kernels then read and write it in place). */
-export function isResident(a: Float32Array): boolean {
+export function isResident(a: ArrayBufferView): boolean {
   return rt()?.resident(a) ?? false;
 }
 

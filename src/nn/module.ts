@@ -5,6 +5,7 @@
  */
 import * as backend from "../backend/index.js";
 import { Tensor } from "../tensor/tensor.js";
+import { isScoped } from "../tensor/pool.js";
 import { fmt } from "../tensor/shape.js";
 
 /** A module whose forward maps one tensor to one tensor (what `Sequential`, `fit` and `mcPredict` accept). */
@@ -35,7 +36,8 @@ export abstract class Module {
    * place (callers keep the returned tensor).
    */
   protected param(name: string, t: Tensor): Tensor {
-    if (!backend.isResident(t.data)) {
+    // Storage from an open `tidy` scope would be given back when it closes: parameters take their own.
+    if (!backend.isResident(t.data) || isScoped(t.data)) {
       const data = backend.allocate(t.size);
       if (backend.isResident(data)) {
         data.set(t.data);
@@ -48,6 +50,7 @@ export abstract class Module {
   }
   /** Registers a buffer (saved in the state dict, not trained) and returns it. */
   protected buffer(name: string, t: Tensor): Tensor {
+    if (isScoped(t.data)) t = new Tensor(t.data.slice(), t.shape);
     this.#buffers.set(name, t);
     return t;
   }

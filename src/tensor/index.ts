@@ -15,4 +15,4 @@ export {
   type Conv2dOptions, type LossOptions, type Reduction, type DropoutOptions,
 } from "./layers.js";
 export type { Activation } from "../backend/index.js";
-export { emptyCache } from "./pool.js";
+export { emptyCache, tidy } from "./pool.js";

@@ -6,7 +6,7 @@ import { Tensor, accumulate, gradBuffer, isGradEnabled, result, type IndexLike }
 import { broadcastShapes, expandTo, fmt, normAxis, sizeOf, type Shape } from "./shape.js";
 import { mean, mul, split3, sum } from "./ops.js";
 import { squeeze, toIndices, unsqueeze } from "./shapeops.js";
-import { alloc, gradAlloc, release } from "./pool.js";
+import { alloc, allocBytes, gradAlloc, release } from "./pool.js";
 
 // ---- matmul ----
 
@@ -367,7 +367,7 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
   const out = alloc(x.size);
   // When a graph is recorded, the mask is kept as one byte per unit for the backward pass.
-  const keep = isGradEnabled() && x.requiresGrad ? new Uint8Array(x.size) : null;
+  const keep = isGradEnabled() && x.requiresGrad ? allocBytes(x.size) : null;
   backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, null, keep);
   return result(out, x.shape, "dropout", [x], (g) => {
     const gx = gradAlloc(g.length, false);

@@ -18,7 +18,7 @@ import { checkShape, fmt, sizeOf, type Shape } from "./shape.js";
 import * as ops from "./ops.js";
 import * as sh from "./shapeops.js";
 import * as ly from "./layers.js";
-import { alloc, gradAlloc, release } from "./pool.js";
+import { alloc, gradAlloc, release, track } from "./pool.js";
 
 /** A nested JavaScript array of numbers, as returned by `toArray()`. */
 export type NestedArray = number | NestedArray[];
@@ -48,8 +48,8 @@ export function isGradEnabled(): boolean {
 export class Tensor {
   /** Dimensions, outermost first. */
   readonly shape: Shape;
-  /** Row-major contiguous storage; ops never modify it, so an optimizer may update parameters in place. */
-  readonly data: Float32Array;
+  readonly #data: Float32Array;
+  #disposed = false;
   /** Whether gradients flow to this tensor; set it on leaves (parameters) before building the graph. */
   requiresGrad: boolean;
   /** The accumulated gradient of a leaf after `backward()`; null until then. Set it to null to zero it. */
@@ -68,13 +68,31 @@ export class Tensor {
       throw new RangeError(`Tensor: ${data.length} values do not fill shape ${fmt(shape)}`);
     }
     this.shape = Object.freeze([...shape]);
-    this.data = data;
+    this.#data = data;
     this.requiresGrad = requiresGrad;
+    track(this);
+  }
+
+  /**
+   * Row-major contiguous storage; ops never modify it, so an optimizer may update parameters in place.
+   * Reading it throws once the tensor is disposed (made inside `tidy` and not returned from it).
+   */
+  get data(): Float32Array {
+    if (this.#disposed) throw new Error("tensor was disposed: it was made inside tidy() and not returned from it");
+    return this.#data;
+  }
+  /** @internal The storage, also once disposed (for `tidy`). */
+  get _storage(): Float32Array {
+    return this.#data;
+  }
+  /** @internal Marks the tensor disposed: `tidy` gave its storage back. */
+  _dispose(): void {
+    this.#disposed = true;
   }
 
   /** Number of elements. */
   get size(): number {
-    return this.data.length;
+    return this.#data.length;
   }
   /** Number of dimensions. */
   get ndim(): number {
@@ -291,7 +309,8 @@ export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
 /** The grad buffer of t, created as zeros when absent, for kernels that accumulate in place. */
 export function gradBuffer(t: Tensor): Float32Array {
   if (t.grad === null) {
-    const data = t._backward !== null ? gradAlloc(t.size) : residentLeaf(t) ? backend.allocate(t.size) : alloc(t.size);
+    // A leaf's gradient outlives any `tidy` scope, so it never takes scoped storage.
+    const data = t._backward !== null ? gradAlloc(t.size) : residentLeaf(t) ? backend.allocate(t.size) : new Float32Array(t.size);
     t.grad = new Tensor(data, t.shape);
   }
   return t.grad.data;

@@ -6,6 +6,7 @@ import { Key, foldIn, nextKey } from "../random/keys.js";
 import { permutationArray } from "../random/sampling.js";
 import { Tensor, noGrad } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
+import { tidy } from "../tensor/pool.js";
 import { crossEntropy, mseLoss } from "../tensor/layers.js";
 import type { TensorModule, Module } from "../nn/module.js";
 import { nllLoss } from "../nn/losses.js";
@@ -194,17 +195,21 @@ export async function fit(model: TensorModule, data: Dataset, options: FitOption
       const to = Math.min(from + batchSize, N);
       const xb = rows(data.x, idx, from, to);
       const yb = rows(data.y, idx, from, to);
-      optimizer.zeroGrad();
-      const out = model.forward(xb);
-      const l = f(out, yb);
-      const v = l.item();
-      if (!Number.isFinite(v)) throw new Error(`fit: loss is ${v} at epoch ${epoch}, batch ${batch} (step ${step})`);
-      l.backward();
-      if (options.clipGradNorm !== undefined) clipGradNorm(optimizer.params, options.clipGradNorm);
-      optimizer.step();
+      // One step in `tidy`: the next step reuses this one's storage.
+      const [v, c] = tidy(() => {
+        optimizer.zeroGrad();
+        const out = model.forward(xb);
+        const l = f(out, yb);
+        const v = l.item();
+        if (!Number.isFinite(v)) throw new Error(`fit: loss is ${v} at epoch ${epoch}, batch ${batch} (step ${step})`);
+        l.backward();
+        if (options.clipGradNorm !== undefined) clipGradNorm(optimizer.params, options.clipGradNorm);
+        optimizer.step();
+        return [v, classify ? (correct(out, yb) ?? 0) : 0];
+      });
       lossSum += v * (to - from);
       seen += to - from;
-      if (classify) hits += correct(out, yb) ?? 0;
+      hits += c;
       const log: BatchLog = { step: step++, epoch, batch, loss: v };
       history.batches.push(log);
       for (const c of callbacks) c.onBatchEnd?.(log, history);
@@ -265,9 +270,11 @@ export function evaluate(model: TensorModule, data: Dataset, options: EvaluateOp
         const to = Math.min(from + batchSize, N);
         const xb = rows(data.x, null, from, to);
         const yb = rows(data.y, null, from, to);
-        const out = model.forward(xb);
-        lossSum += f(out, yb).item() * (to - from);
-        const c = correct(out, yb);
+        const [l, c] = tidy(() => {
+          const out = model.forward(xb);
+          return [f(out, yb).item(), correct(out, yb)];
+        });
+        lossSum += l * (to - from);
         if (c === null) labels = false;
         else hits += c;
       }

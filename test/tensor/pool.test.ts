@@ -1,7 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import * as T from "../../src/tensor/index.js";
+import * as B from "../../src/backend/index.js";
+import * as nn from "../../src/nn/index.js";
+import { SGD } from "../../src/optim/optimizers.js";
 import { alloc, emptyCache, release } from "../../src/tensor/pool.js";
-import { key } from "../../src/random/keys.js";
+import { key, manualSeed } from "../../src/random/keys.js";
 
 describe("recycled storage", () => {
   it("hands back released arrays zero-filled, and only arrays of the requested length", () => {
@@ -46,5 +49,109 @@ describe("recycled storage", () => {
     emptyCache();
     const first = run();
     expect(run()).toEqual(first); // second run draws from the pool filled by the first
+  });
+});
+
+describe("tidy", () => {
+  const backendsToTry = B.availableBackends();
+  afterEach(() => B.useBackend(backendsToTry[0]!));
+
+  it("keeps what it returns and disposes every other tensor made inside it", () => {
+    const x = T.randn(key(20), [40, 40]);
+    let inner: T.Tensor | null = null;
+    const [y, parts] = T.tidy(() => {
+      inner = x.mul(2).tanh();
+      const y = inner.add(1);
+      return [y, { s: y.sum(), list: [y.mean()] }] as const;
+    });
+    expect(Array.from(y.data)).toEqual(Array.from(x.mul(2).tanh().add(1).data));
+    expect(parts.s.item()).toBeCloseTo(y.sum().item(), 3);
+    expect(parts.list[0]!.item()).toBeCloseTo(y.mean().item(), 5);
+    expect(() => inner!.data).toThrow(/disposed/);
+    expect(() => inner!.toArray()).toThrow(/disposed/);
+    expect(inner!.shape).toEqual([40, 40]);
+    expect(x.data.length).toBe(1600); // made outside: untouched
+  });
+
+  it("reuses the storage of the previous scope on a WebAssembly backend", () => {
+    if (B.backendName() === "js") return;
+    const x = T.randn(key(21), [64, 64]);
+    const where = () => T.tidy(() => {
+      const y = x.mul(3);
+      expect(B.isResident(y.data)).toBe(true);
+      return y.data.byteOffset;
+    });
+    const first = where();
+    expect(where()).toBe(first);
+  });
+
+  it("leaves parameters, leaf gradients and module buffers made inside it intact", () => {
+    const x = T.randn(key(22), [8, 30], { requiresGrad: true });
+    const { layer, norm } = T.tidy(() => {
+      const layer = new nn.Linear(30, 1100, { key: key(23) });
+      const norm = new nn.BatchNorm1d(1100);
+      norm.forward(layer.forward(x)).sum().backward();
+      return { layer, norm };
+    });
+    const w = Array.from(layer.weight.data);
+    expect(layer.weight.grad!.data.some((v) => v !== 0)).toBe(true);
+    expect(x.grad!.data.some((v) => v !== 0)).toBe(true);
+    expect(norm.runningMean.data.some((v) => v !== 0)).toBe(true);
+    T.tidy(() => T.randn(key(24), [2000]).mul(layer.weight.data.length)); // more scoped storage, reusing blocks
+    expect(Array.from(layer.weight.data)).toEqual(w);
+  });
+
+  it("hands a nested scope's result to the outer scope, which disposes it unless it returns it too", () => {
+    const x = T.randn(key(25), [50, 50]);
+    let kept: T.Tensor | null = null;
+    let dropped: T.Tensor | null = null;
+    const out = T.tidy(() => {
+      kept = T.tidy(() => x.exp());
+      dropped = T.tidy(() => x.abs());
+      expect(dropped.data.length).toBe(2500); // alive until the outer scope closes
+      return kept;
+    });
+    expect(out).toBe(kept);
+    expect(out.data[0]).toBe(Math.fround(Math.exp(x.data[0]!)));
+    expect(() => dropped!.data).toThrow(/disposed/);
+  });
+
+  it("closes its scope when the function throws", () => {
+    const x = T.randn(key(26), [40, 40]);
+    let made: T.Tensor | null = null;
+    expect(() => T.tidy(() => {
+      made = x.neg();
+      throw new Error("boom");
+    })).toThrow("boom");
+    expect(() => made!.data).toThrow(/disposed/);
+    const after = x.neg(); // no scope open any more: never disposed
+    T.tidy(() => x.neg().neg());
+    expect(after.data[0]).toBe(-x.data[0]!);
+  });
+
+  it("trains to the same bits with and without it, on every backend", () => {
+    const train = (scoped: boolean) => {
+      manualSeed(7);
+      const model = new nn.Sequential(new nn.Linear(20, 64, { activation: "relu" }), new nn.Dropout(0.5), new nn.Linear(64, 5));
+      const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+      const x = T.randn(key(27), [32, 20]);
+      const y = Array.from({ length: 32 }, (_, i) => i % 5);
+      const losses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const step = () => {
+          opt.zeroGrad();
+          const loss = T.crossEntropy(model.forward(x), y);
+          loss.backward();
+          opt.step();
+          return loss.item();
+        };
+        losses.push(scoped ? T.tidy(step) : step());
+      }
+      return [losses, ...model.parameters().map((p) => Array.from(p.data))];
+    };
+    for (const name of backendsToTry) {
+      B.useBackend(name);
+      expect(train(true)).toEqual(train(false));
+    }
   });
 });
