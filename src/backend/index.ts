@@ -105,10 +105,25 @@ export function shutdown(): void {
  * object is garbage-collected, or at `release`: keep this object alive as long as any view of it
  * (subarray, another typed array over the same bytes) is in use.
  */
-export function allocate(n: number): Float32Array {
+export function allocate(n: number, options: AllocateOptions = {}): Float32Array {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`allocate: length must be a non-negative integer, got ${n}`);
   const r = rt();
-  return r ? r.allocate(n) : new Float32Array(n);
+  return r ? r.allocate(n, true, options.collect ?? true) : new Float32Array(n);
+}
+
+/** Options of `allocate`. */
+export interface AllocateOptions {
+  /**
+   * Return the block to the heap when the array is garbage-collected (default true). With false, only
+   * `release` (or a later `collect`) gives it back: for owners that release what they allocate, and so
+   * spare the garbage collector's bookkeeping.
+   */
+  collect?: boolean;
+}
+
+/** Makes an array from `allocate({ collect: false })` return to the heap when it is garbage-collected. */
+export function collect(a: Float32Array): void {
+  rt()?.collect(a);
 }
 
 /**

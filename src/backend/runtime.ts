@@ -241,15 +241,23 @@ export class Runtime {
     list.push(addr);
   }
 
-  /** A Float32Array of n elements in this memory (zero-filled unless `zero` is false), returned to the heap when collected. */
-  allocate(n: number, zero = true): Float32Array {
+  /**
+   * A Float32Array of n elements in this memory (zero-filled unless `zero` is false), returned to the heap when
+   * collected, or (with `collect` false) only by `free` or after `collect`.
+   */
+  allocate(n: number, zero = true, collect = true): Float32Array {
     const addr = this.take(n * 4);
     // The kernel's bulk fill: a typed array's fill over shared memory is several times slower.
     if (zero) this.kernels.zero(addr, n, 0, 1);
     const a = new Float32Array(this.memory.buffer, addr, n);
-    this.registry.register(a, addr, a);
+    if (collect) this.registry.register(a, addr, a);
     this.owned.add(a);
     return a;
+  }
+
+  /** Returns the block of an array from `allocate` to the heap when the array is collected. */
+  collect(a: Float32Array): void {
+    if (this.owned.has(a)) this.registry.register(a, a.byteOffset, a);
   }
 
   /** Returns the block of an array from `allocate` to the heap now; false if it is not such an array. */

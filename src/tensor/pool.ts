@@ -34,7 +34,7 @@ const scopes: Scope[] = [];
 export function alloc(n: number): Float32Array {
   const scope = scopes[scopes.length - 1];
   if (scope !== undefined && n >= MIN_LENGTH && backend.backendName() !== "js") {
-    const a = backend.allocate(n);
+    const a = backend.allocate(n, { collect: false });
     scope.arrays.push(a);
     return a;
   }
@@ -138,8 +138,9 @@ function close(scope: Scope, kept: Float32Array[]): void {
   const parent = scopes[scopes.length - 1];
   const freed: Float32Array[] = [];
   for (const a of scope.arrays) {
-    if (kept.some((k) => overlaps(a, k))) parent?.arrays.push(a);
-    else freed.push(a);
+    if (!kept.some((k) => overlaps(a, k))) freed.push(a);
+    else if (parent) parent.arrays.push(a);
+    else backend.collect(a); // now the returned tensors' storage: given back when they are collected
   }
   for (const t of scope.owners) {
     if (freed.some((a) => overlaps(t._storage, a))) t._dispose();

@@ -314,6 +314,21 @@ describe("allocate and release", () => {
     expect(() => B.release(b)).toThrow(/released already/);
   });
 
+  it("hands out arrays left to their owner (collect: false) that release gives back like any other", () => {
+    B.useBackend(backends[0]!, 1);
+    const a = B.allocate(5000, { collect: false });
+    expect(B.isResident(a)).toBe(true);
+    expect(a.every((v) => v === 0)).toBe(true);
+    const offset = a.byteOffset;
+    B.collect(a); // from now on the collector may give it back too; release still does at once
+    B.release(a);
+    expect(() => B.release(a)).toThrow(/released already/);
+    B.collect(a); // a released array is left alone
+    const b = B.allocate(5000, { collect: false });
+    expect(b.byteOffset).toBe(offset);
+    B.release(b);
+  });
+
   it("keeps arrays valid when the memory grows", () => {
     B.useBackend(backends[0]!, 1);
     const a = B.allocate(16);
