@@ -107,7 +107,7 @@ export abstract class Module {
   }
   /** Zeroes the gradients of all parameters in place (PyTorch 1.13's default), so the next backward reuses their storage. */
   zeroGrad(): void {
-    for (const p of this.parameters()) if (p.grad) backend.zero(p.grad.data);
+    for (const p of this.parameters()) p._zeroGrad();
   }
 
   /** Parameters and buffers by dotted name (the tensors themselves, not copies). */

@@ -56,7 +56,7 @@ abstract class Base implements Optimizer {
   abstract step(): void;
   /** Zeroes every gradient in place (PyTorch 1.13's default), so the next backward reuses its storage. */
   zeroGrad(): void {
-    for (const p of this.params) if (p.grad) backend.zero(p.grad.data);
+    for (const p of this.params) p._zeroGrad();
   }
   /** Per-parameter state, zeros at first; in the backend's memory beside a parameter that is there. */
   protected state(i: number, store: (Float32Array | undefined)[]): Float32Array {

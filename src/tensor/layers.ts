@@ -2,7 +2,7 @@
 import * as backend from "../backend/index.js";
 import type { Activation } from "../backend/index.js";
 import { Key, nextKey } from "../random/keys.js";
-import { Tensor, accumulate, gradBuffer, isGradEnabled, result, type IndexLike } from "./tensor.js";
+import { Tensor, accumulate, gradBuffer, gradTarget, isGradEnabled, result, type IndexLike } from "./tensor.js";
 import { broadcastShapes, expandTo, fmt, normAxis, sizeOf, type Shape } from "./shape.js";
 import { mean, mul, split3, sum } from "./ops.js";
 import { squeeze, toIndices, unsqueeze } from "./shapeops.js";
@@ -33,12 +33,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     backend.matmul(a.data, b.data, out, rows, n, k);
     return result(out, [...a.shape.slice(0, -1), n], "matmul", [a, b], (g) => {
       if (a.requiresGrad) {
-        const fresh = a.grad === null;
-        backend.matmul(g, b.data, gradBuffer(a), rows, k, n, false, true, !fresh);
+        const [ga, fresh] = gradTarget(a);
+        backend.matmul(g, b.data, ga, rows, k, n, false, true, !fresh);
       }
       if (b.requiresGrad) {
-        const fresh = b.grad === null;
-        backend.matmul(a.data, g, gradBuffer(b), k, n, rows, true, false, !fresh);
+        const [gb, fresh] = gradTarget(b);
+        backend.matmul(a.data, g, gb, k, n, rows, true, false, !fresh);
       }
     });
   }
@@ -86,9 +86,18 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
       else if (activation === "tanh") for (let i = 0; i < g.length; i++) gz[i] = g[i]! * (1 - out[i]! * out[i]!);
       else for (let i = 0; i < g.length; i++) gz[i] = g[i]! * out[i]! * (1 - out[i]!);
     }
-    if (x.requiresGrad) backend.matmul(gz, w.data, gradBuffer(x), batch, inF, outF, false, false, true);
-    if (w.requiresGrad) backend.matmul(gz, x.data, gradBuffer(w), outF, inF, batch, true, false, true);
-    if (b && b.requiresGrad) backend.sumRows(gz, gradBuffer(b), batch, outF, true);
+    if (x.requiresGrad) {
+      const [gx, fresh] = gradTarget(x);
+      backend.matmul(gz, w.data, gx, batch, inF, outF, false, false, !fresh);
+    }
+    if (w.requiresGrad) {
+      const [gw, fresh] = gradTarget(w);
+      backend.matmul(gz, x.data, gw, outF, inF, batch, true, false, !fresh);
+    }
+    if (b && b.requiresGrad) {
+      const [gb, fresh] = gradTarget(b);
+      backend.sumRows(gz, gb, batch, outF, !fresh);
+    }
     if (gz !== g) release(gz);
   });
 }

@@ -52,8 +52,8 @@ export class Tensor {
   #disposed = false;
   /** Whether gradients flow to this tensor; set it on leaves (parameters) before building the graph. */
   requiresGrad: boolean;
-  /** The accumulated gradient of a leaf after `backward()`; null until then. Set it to null to zero it. */
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
+  #gradZeroed = false;
   /** The name of the op that produced this tensor ("" for a leaf). */
   op = "";
   /** @internal Graph inputs. */
@@ -80,6 +80,31 @@ export class Tensor {
   get data(): Float32Array {
     if (this.#disposed) throw new Error("tensor was disposed: it was made inside tidy() and not returned from it");
     return this.#data;
+  }
+  /** The accumulated gradient of a leaf after `backward()`; null until then. Set it to null to zero it. */
+  get grad(): Tensor | null {
+    if (this.#gradZeroed) {
+      this.#gradZeroed = false;
+      backend.zero(this.#grad!.data);
+    }
+    return this.#grad;
+  }
+  set grad(g: Tensor | null) {
+    this.#grad = g;
+    this.#gradZeroed = false;
+  }
+  /**
+   * @internal Zeroes the gradient in place (optimizers' `zeroGrad`), lazily: it is cleared when next read,
+   * unless a kernel that writes all of it (`gradTarget`) comes first and skips the clearing.
+   */
+  _zeroGrad(): void {
+    if (this.#grad !== null) this.#gradZeroed = true;
+  }
+  /** @internal The gradient's storage when `_zeroGrad` left it to be overwritten (taking that mark), else null. */
+  _takeZeroedGrad(): Float32Array | null {
+    if (!this.#gradZeroed) return null;
+    this.#gradZeroed = false;
+    return this.#grad!.data;
   }
   /** @internal The storage, also once disposed (for `tidy`). */
   get _storage(): Float32Array {
@@ -289,6 +314,12 @@ export function result(
  */
 export function accumulate(t: Tensor, g: Float32Array, owned: boolean): void {
   if (!t.requiresGrad) return;
+  const zeroed = t._takeZeroedGrad();
+  if (zeroed !== null) {
+    zeroed.set(g);
+    if (owned) release(g);
+    return;
+  }
   if (t.grad === null && !residentLeaf(t)) {
     // A user's leaf keeps a gradient of its own (never the engine's memory, whose blocks are reused).
     const mine = owned && !(t._backward === null && backend.isResident(g));
@@ -314,6 +345,21 @@ export function gradBuffer(t: Tensor): Float32Array {
     t.grad = new Tensor(data, t.shape);
   }
   return t.grad.data;
+}
+
+/**
+ * Where a kernel that writes every element of t's gradient puts it: [storage, fresh]. When fresh (no gradient
+ * yet, or one that `zeroGrad` zeroed), the kernel overwrites the storage (whose contents are undefined), else
+ * it adds into it. An intermediate's new gradient is not cleared first.
+ */
+export function gradTarget(t: Tensor): [Float32Array, boolean] {
+  const zeroed = t._takeZeroedGrad();
+  if (zeroed !== null) return [zeroed, true];
+  if (t.grad !== null) return [t.grad.data, false];
+  if (t._backward === null) return [gradBuffer(t), true];
+  const data = gradAlloc(t.size, false);
+  t.grad = new Tensor(data, t.shape);
+  return [data, true];
 }
 
 /**

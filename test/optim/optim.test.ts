@@ -1,7 +1,9 @@
 /** Optimizers against PyTorch 1.13 (fixtures/make_golden.py), schedules and gradient clipping. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Tensor } from "../../src/tensor/index.js";
+import { Tensor, randn } from "../../src/tensor/index.js";
+import * as nn from "../../src/nn/index.js";
+import { key } from "../../src/random/keys.js";
 import { SGD, Adam, RMSProp, clipGradNorm, hinton2012, scheduleLr, type Optimizer } from "../../src/optim/optimizers.js";
 import { stepSchedule } from "../../src/dropout/schedule.js";
 
@@ -74,5 +76,41 @@ describe("schedules and clipping", () => {
     expect(() => new SGD([p], { lr: 0.1, nesterov: true })).toThrow(/nesterov/);
     expect(() => new SGD([], { lr: 0.1 })).toThrow(/no parameters/);
     expect(() => new Adam([p], { betas: [1, 0.9] })).toThrow(/betas/);
+  });
+});
+
+describe("zeroGrad", () => {
+  const layerGrads = (l: nn.Linear) => [l.weight.grad!, l.bias!.grad!].map((g) => Array.from(g.data, (v) => (v === 0 ? 0 : v)));
+
+  it("reads as zeros afterwards, and the next backward gives the gradient of that step alone", () => {
+    const make = () => new nn.Linear(30, 40, { key: key(40), activation: "relu" });
+    const x1 = randn(key(41), [16, 30]), x2 = randn(key(42), [16, 30]);
+    const a = make();
+    const opt = new SGD(a.parameters(), { lr: 0.1, momentum: 0.9 });
+    a.forward(x1).sum().backward();
+    opt.zeroGrad();
+    for (const p of a.parameters()) expect(p.grad!.data.every((v) => v === 0)).toBe(true);
+    a.forward(x2).sum().backward();
+    const b = make(); // same weights, no earlier gradient
+    b.forward(x2).sum().backward();
+    expect(layerGrads(a)).toEqual(layerGrads(b));
+    // A second backward without zeroGrad accumulates onto it.
+    a.forward(x2).sum().backward();
+    b.zeroGrad();
+    for (let i = 0; i < 2; i++) b.forward(x2).sum().backward();
+    expect(layerGrads(a)).toEqual(layerGrads(b));
+  });
+
+  it("keeps momentum moving a parameter that got no gradient in a step", () => {
+    const w = new Tensor(new Float32Array([1, 2]), [2], true), u = new Tensor(new Float32Array([3]), [1], true);
+    const opt = new SGD([w, u], { lr: 0.5, momentum: 0.5 });
+    w.mul(w).sum().add(u.mul(2).sum()).backward();
+    opt.step();
+    opt.zeroGrad();
+    u.mul(2).sum().backward(); // w takes no part: its gradient stays the zeros zeroGrad left
+    opt.step();
+    // w: v = g = 2w0 = [2, 4], w = w0 − 0.5v = [0, 0]; then v = 0.5v + 0 = [1, 2], w = −0.5v = [−0.5, −1].
+    expect(Array.from(w.data)).toEqual([-0.5, -1]);
+    expect(Array.from(w.grad!.data)).toEqual([0, 0]);
   });
 });
