@@ -108,7 +108,7 @@ export function shutdown(): void {
 export function allocate(n: number, options: AllocateOptions = {}): Float32Array {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`allocate: length must be a non-negative integer, got ${n}`);
   const r = rt();
-  return r ? r.allocate(n, true, options.collect ?? true) : new Float32Array(n);
+  return r ? r.allocate(n, options.zero ?? true, options.collect ?? true) : new Float32Array(n);
 }
 
 /** Options of `allocate`. */
@@ -119,6 +119,8 @@ export interface AllocateOptions {
    * spare the garbage collector's bookkeeping.
    */
   collect?: boolean;
+  /** Fill it with zeros (default true); with false its contents are left as they are, for a caller that writes them all. */
+  zero?: boolean;
 }
 
 /** Makes an array from `allocate({ collect: false })` return to the heap when it is garbage-collected. */

@@ -75,7 +75,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null, activation: Acti
   const [outF, inF] = w.shape as [number, number];
   if (b && (b.ndim !== 1 || b.shape[0] !== outF)) throw new Error(`linear: bias ${fmt(b.shape)} does not match weight ${fmt(w.shape)}`);
   const batch = x.size / inF;
-  const out = alloc(batch * outF);
+  const out = alloc(batch * outF, false);
   backend.linear(x.data, w.data, b ? b.data : null, out, batch, inF, outF, activation);
   const parents = b ? [x, w, b] : [x, w];
   return result(out, [...x.shape.slice(0, -1), outF], "linear", parents, (g) => {
@@ -374,7 +374,7 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   if (!(k instanceof Key)) throw new TypeError(`dropout: key must be a Key, got ${String(k)}`);
   // The scale is rounded to float32 first, so x·scale rounds the same in JavaScript and in WebAssembly f32.
   const scale = Math.fround(mode === "classic" ? 1 : p < 1 ? 1 / (1 - p) : 0);
-  const out = alloc(x.size);
+  const out = alloc(x.size, false);
   // When a graph is recorded, the mask is kept as one byte per unit for the backward pass.
   const keep = isGradEnabled() && x.requiresGrad ? allocBytes(x.size) : null;
   backend.dropout(k.k0, k.k1, 0, 1 - p, scale, x.data, out, null, keep);

@@ -29,23 +29,23 @@ const scopes: Scope[] = [];
 
 /**
  * A zero-filled array of length n: recycled when possible; inside `tidy` (on a WebAssembly backend), from the
- * backend's memory.
+ * backend's memory. With `zero` false its contents may be anything, for a caller that writes them all.
  */
-export function alloc(n: number): Float32Array {
+export function alloc(n: number, zero = true): Float32Array {
   const scope = scopes[scopes.length - 1];
   if (scope !== undefined && n >= MIN_LENGTH && backend.backendName() !== "js") {
-    const a = backend.allocate(n, { collect: false });
+    const a = backend.allocate(n, { collect: false, zero });
     scope.arrays.push(a);
     return a;
   }
-  return poolAlloc(n);
+  return poolAlloc(n, zero);
 }
 
-function poolAlloc(n: number): Float32Array {
+function poolAlloc(n: number, zero = true): Float32Array {
   const a = pool.get(n)?.pop();
   if (a === undefined) return new Float32Array(n);
   pooledBytes -= a.byteLength;
-  return a.fill(0);
+  return zero ? a.fill(0) : a;
 }
 
 /** n zero bytes, from `alloc`'s storage (so inside `tidy` they live in the backend's memory too). */
@@ -61,7 +61,7 @@ export function allocBytes(n: number): Uint8Array {
  * is false (for a caller that writes every element).
  */
 export function gradAlloc(n: number, zero = true): Float32Array {
-  if (n < MIN_LENGTH) return poolAlloc(n);
+  if (n < MIN_LENGTH) return poolAlloc(n, zero);
   return zero ? backend.allocate(n) : backend.temporary(n);
 }
 
