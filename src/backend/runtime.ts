@@ -88,17 +88,23 @@ export type ParallelOp = (typeof PARALLEL_OPS)[number];
 const PAGE = 65536;
 const MAX_PAGES = 65536;
 const MAX_ARGS = 24;
-// Control block (Int32 indices), then the arguments as float64 from byte 64 of the block.
+// Control block (Int32 indices), then the arguments as float64 from byte 64 of the block, then one join slot
+// (Int32) per thread. DONE counts the workers that finished their share of the current call.
 const GEN = 0;
-const PENDING = 1;
+const DONE = 1;
 const OP = 2;
 const NARGS = 3;
 const NT = 4;
 const FAILED = 5;
 const READY = 6;
 const ARGS_BYTE = 64;
-const CONTROL_BYTES = ARGS_BYTE + MAX_ARGS * 8;
+const SLOTS_BYTE = ARGS_BYTE + MAX_ARGS * 8;
 const STOP = -1;
+// Join slot values for call generation g: open (the worker may take its share), taken (it did), closed (the
+// calling thread ran the share itself, since the worker had not started).
+const open = (g: number): number => (g & 0x3fffffff) * 2;
+const taken = (g: number): number => open(g) + 1;
+const CLOSED = -1;
 
 let relaxedFlagSet = false;
 
@@ -135,14 +141,16 @@ export function availableModules(): Map<WasmBackend, WasmModule> {
 }
 
 // The worker (an ES module from a data: URL, so it loads the same way whatever the parent's flags): instantiate
-// the module over the shared memory, count up READY, then wait for generations of the control block, run
-// share `tid` of the requested kernel, and count down PENDING.
+// the module over the shared memory, count up READY, then wait for generations of the control block. For each,
+// take its share by turning its join slot from open to taken (unless the calling thread closed it first),
+// run share \`tid\` of the requested kernel, and count up DONE.
 const WORKER_SOURCE = `
 import { workerData } from "node:worker_threads";
 const { module, memory, control, tid, ops } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, control, 16);
 const args = new Float64Array(memory.buffer, control + ${ARGS_BYTE}, ${MAX_ARGS});
+const slots = new Int32Array(memory.buffer, control + ${SLOTS_BYTE}, tid + 1);
 Atomics.add(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 let seen = 0;
@@ -151,19 +159,18 @@ for (;;) {
     if (spin > 4000) Atomics.wait(ctl, ${GEN}, seen);
   }
   seen = Atomics.load(ctl, ${GEN});
-  const op = ctl[${OP}];
-  if (op === ${STOP}) break;
-  const nt = ctl[${NT}];
-  if (tid < nt) {
-    try {
-      const a = Array.from(args.subarray(0, ctl[${NARGS}]));
-      a.push(tid, nt);
-      kernels[ops[op]].apply(null, a);
-    } catch (e) {
-      Atomics.store(ctl, ${FAILED}, 1);
-    }
-    if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+  if (ctl[${OP}] === ${STOP}) break;
+  const open = (seen & 0x3fffffff) * 2;
+  if (Atomics.compareExchange(slots, tid, open, open + 1) !== open) continue;
+  try {
+    const a = Array.from(args.subarray(0, ctl[${NARGS}]));
+    a.push(tid, ctl[${NT}]);
+    kernels[ops[ctl[${OP}]]].apply(null, a);
+  } catch (e) {
+    Atomics.store(ctl, ${FAILED}, 1);
   }
+  Atomics.add(ctl, ${DONE}, 1);
+  Atomics.notify(ctl, ${DONE});
 }
 `;
 
@@ -187,6 +194,12 @@ export class Runtime {
   private nt = 1;
   private ctl: Int32Array;
   private args: Float64Array;
+  private slots: Int32Array;
+  /** Generation and share count of the last call split over the pool. */
+  private gen = 0;
+  private shares = 0;
+  /** Workers that took a share of the last call. */
+  private taken = 0;
   private readonly registry = new FinalizationRegistry<number>((addr) => this.release(addr));
   private readonly owned = new WeakSet<Float32Array>();
 
@@ -203,6 +216,7 @@ export class Runtime {
     this.buffers.add(this.memory.buffer);
     this.ctl = new Int32Array(0);
     this.args = new Float64Array(0);
+    this.slots = new Int32Array(0);
     this.setThreads(threads);
   }
 
@@ -313,7 +327,11 @@ export class Runtime {
     return this.nt;
   }
 
-  /** Runs op over `threads` shares (capped by the pool size): share 0 here, the rest on the workers. */
+  /**
+   * Runs op over `threads` shares (capped by the pool size): share 0 here, the others on the workers. A share
+   * whose worker has not started when share 0 is done runs here too (a worker waiting to be scheduled on a busy
+   * machine would otherwise hold up the call); each share is computed the same wherever it runs.
+   */
   run(op: ParallelOp, args: number[], threads = this.nt): void {
     const nt = Math.min(threads, this.nt);
     if (nt <= 1) {
@@ -325,26 +343,48 @@ export class Runtime {
     if (!this.ready) this.awaitWorkers();
     // A caller interrupted while waiting (e.g. the kernel's Runtime.terminateExecution) can leave workers
     // finishing its shares; they must be done before the control block is reused.
-    this.awaitPending();
+    this.close(false);
     this.args.set(args);
     ctl[OP] = PARALLEL_OPS.indexOf(op);
     ctl[NARGS] = args.length;
     ctl[NT] = nt;
     ctl[FAILED] = 0;
-    Atomics.store(ctl, PENDING, nt - 1);
-    Atomics.add(ctl, GEN, 1);
+    Atomics.store(ctl, DONE, 0);
+    const gen = (this.gen + 1) | 0;
+    for (let tid = 1; tid < nt; tid++) Atomics.store(this.slots, tid, open(gen));
+    this.gen = gen;
+    this.shares = nt;
+    Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
     this.kernels[op](...args, 0, nt);
-    this.awaitPending();
+    for (const tid of this.close(true)) this.kernels[op](...args, tid, nt);
+    this.awaitDone();
     if (ctl[FAILED]) throw new Error(`backend: a worker failed in ${op}`);
   }
 
-  /** Spins briefly, then sleeps, until no worker is running a share. */
-  private awaitPending(): void {
+  /**
+   * Closes the join slots of the last call that no worker has taken and returns their shares (when `claim`);
+   * counts the taken ones for `awaitDone` and, without `claim`, waits for them.
+   */
+  private close(claim: boolean): number[] {
+    const unclaimed: number[] = [];
+    let taken_ = 0;
+    for (let tid = 1; tid < this.shares; tid++) {
+      const v = Atomics.compareExchange(this.slots, tid, open(this.gen), CLOSED);
+      if (v === open(this.gen)) unclaimed.push(tid);
+      else if (v === taken(this.gen)) taken_++;
+    }
+    this.taken = taken_;
+    if (!claim) this.awaitDone();
+    return unclaimed;
+  }
+
+  /** Spins briefly, then sleeps, until every worker that took a share of the last call has finished it. */
+  private awaitDone(): void {
     for (let spin = 0; ; spin++) {
-      const p = Atomics.load(this.ctl, PENDING);
-      if (p === 0) return;
-      if (spin > 4000) Atomics.wait(this.ctl, PENDING, p);
+      const d = Atomics.load(this.ctl, DONE);
+      if (d >= this.taken) return;
+      if (spin > 4000) Atomics.wait(this.ctl, DONE, d);
     }
   }
 
@@ -372,10 +412,14 @@ export class Runtime {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`thread count must be a positive integer, got ${n}`);
     this.shutdown();
     if (n === 1) return;
-    const control = this.take(CONTROL_BYTES);
-    new Int32Array(this.memory.buffer, control, 16).fill(0);
+    const control = this.take(SLOTS_BYTE + 4 * n);
+    new Int32Array(this.memory.buffer, control, (SLOTS_BYTE >> 2) + n).fill(0);
     this.ctl = new Int32Array(this.memory.buffer, control, 16);
     this.args = new Float64Array(this.memory.buffer, control + ARGS_BYTE, MAX_ARGS);
+    this.slots = new Int32Array(this.memory.buffer, control + SLOTS_BYTE, n);
+    this.gen = 0;
+    this.shares = 0;
+    this.taken = 0;
     this.ready = false;
     for (let tid = 1; tid < n; tid++) {
       const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`), {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as B from "../../src/backend/index.js";
 import { pathToFileURL } from "node:url";
 import { bitDiff, compiledBackend, data, removeCompiledBackend } from "./helpers.js";
+import { Runtime, availableModules } from "../../src/backend/runtime.js";
 
 afterAll(() => {
   B.shutdown();
@@ -80,6 +81,41 @@ describe("thread count", () => {
       for (let i = 0; i < one.length; i++) expect(bitDiff(one[i]!, two[i]!), `output ${i}`).toEqual([]);
     });
   }
+});
+
+describe("a worker that has not started", () => {
+  it("leaves its share to the calling thread, with the same bits", async () => {
+    const name = wasmBackends[0]!;
+    // Small enough that the calling thread's share is done long before a sleeping worker can wake.
+    const n = 1 << 12;
+    const x = data(n, 40), y = data(n, 41), g = data(n, 42);
+    const expected = (() => {
+      B.useBackend(name, 1);
+      const w = x.slice(), v = y.slice();
+      B.sgdMomentum(w, g, v, 0.1, 0.9);
+      return [w, v];
+    })();
+    const r = new Runtime(name, availableModules().get(name)!, 2);
+    try {
+      let byCaller = 0;
+      for (let i = 0; i < 4; i++) {
+        // The worker sleeps after a moment idle; a short call is then done before it wakes.
+        await new Promise((res) => setTimeout(res, 50));
+        const w = r.allocate(n), gr = r.allocate(n), v = r.allocate(n);
+        w.set(x);
+        gr.set(g);
+        v.set(y);
+        r.run("sgdMomentum", [w.byteOffset, gr.byteOffset, v.byteOffset, 0.1, 0.9, n], 2);
+        expect(bitDiff(w, expected[0]!)).toEqual([]);
+        expect(bitDiff(v, expected[1]!)).toEqual([]);
+        if ((r as unknown as { slots: Int32Array }).slots[1] === -1) byCaller++;
+        for (const a of [w, gr, v]) r.free(a);
+      }
+      expect(byCaller).toBeGreaterThan(0);
+    } finally {
+      r.shutdown();
+    }
+  });
 });
 
 /** Runs a module script in a fresh node process with the given environment; returns its stdout. */
