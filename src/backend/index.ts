@@ -168,14 +168,11 @@ function dims(fn: string, ...d: number[]): void {
   }
 }
 
-// Below these sizes a call runs on the calling thread: waking a worker costs more than it saves.
+// Below these sizes a call runs on the calling thread: waking a worker costs more than it saves. (Dropout's
+// masks for a hidden layer of a few hundred thousand units take tens of microseconds on one thread.)
 const PARALLEL_MACS = 1 << 22;
 const PARALLEL_ELEMENTS = 1 << 18;
 const PARALLEL_DROPOUT = 1 << 14;
-// Dropout's masks and the streaming updates (optimizer step, zeroing) are cheap per element: a hidden layer's
-// few hundred thousand units take tens of microseconds on one thread, about what waking a worker costs.
-const PARALLEL_MASK = 1 << 18;
-const PARALLEL_STREAMING = 1 << 22;
 
 const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
@@ -299,7 +296,7 @@ export function dropout(
   const po = r.place(out, n, false);
   const pm = mask ? r.place(mask, n, false) : 0;
   const pk = keep ? r.place(keep, n, false) : 0;
-  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, pk, n], n >= PARALLEL_MASK ? r.threads() : 1);
+  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, pk, n], n >= PARALLEL_ELEMENTS ? r.threads() : 1);
   r.back(out, po, n);
   if (mask) r.back(mask, pm, n);
   if (keep) r.back(keep, pk, n);
@@ -323,14 +320,14 @@ export function dropoutApply(keep: Uint8Array, scale: number, g: Float32Array, o
   const pk = r.place(keep, n);
   const pg = r.place(g, n);
   const po = out === g ? pg : r.place(out, n, false);
-  r.run("dropoutApply", [pk, scale, pg, po, n], n >= PARALLEL_MASK ? r.threads() : 1);
+  r.run("dropoutApply", [pk, scale, pg, po, n], n >= PARALLEL_ELEMENTS ? r.threads() : 1);
   r.back(out, po, n);
 }
 
 /** Sets every element of a to 0 (in the backend's memory with a bulk fill, several times faster there). */
 export function zero(a: Float32Array): void {
   const r = rt();
-  if (r && r.resident(a)) r.run("zero", [a.byteOffset, a.length], a.length >= PARALLEL_STREAMING ? r.threads() : 1);
+  if (r && r.resident(a)) r.run("zero", [a.byteOffset, a.length], a.length >= PARALLEL_ELEMENTS ? r.threads() : 1);
   else a.fill(0);
 }
 
@@ -346,13 +343,12 @@ function elementwise(
   leading: number[],
   trailing: number[],
   size: number,
-  parallelAt = PARALLEL_ELEMENTS,
 ): boolean {
   if (!r || size === 0) return false;
   for (const a of inputs) if (!r.resident(a)) return false;
   for (const a of outputs) if (!r.resident(a)) return false;
   const ptrs = [...inputs, ...outputs].map((a) => a.byteOffset);
-  r.run(op, [...leading, ...ptrs, ...trailing], size >= parallelAt ? r.threads() : 1);
+  r.run(op, [...leading, ...ptrs, ...trailing], size >= PARALLEL_ELEMENTS ? r.threads() : 1);
   return true;
 }
 
@@ -435,7 +431,7 @@ export function axpy(alpha: number, x: Float32Array, y: Float32Array): void {
 export function sgdMomentum(w: Float32Array, g: Float32Array, v: Float32Array, lr: number, momentum: number): void {
   check(g, w.length, "g", "sgdMomentum");
   check(v, w.length, "v", "sgdMomentum");
-  if (!elementwise(rt(), [w, g, v], [], "sgdMomentum", [], [lr, momentum, w.length], w.length, PARALLEL_STREAMING)) {
+  if (!elementwise(rt(), [w, g, v], [], "sgdMomentum", [], [lr, momentum, w.length], w.length)) {
     ref.sgdMomentum(w, g, v, lr, momentum);
   }
 }

@@ -46,8 +46,8 @@ function workload(): Float32Array[] {
   y.set(data(n, 12));
   B.relu(x, r);
   outs.push(r.slice());
-  // The streaming kernels split only past a few million elements.
-  const big = 1 << 22;
+  // The optimizer step and zeroing, split over the pool.
+  const big = 1 << 20;
   const w = B.allocate(big), gw = B.allocate(big), v = B.allocate(big);
   w.set(data(big, 18));
   gw.set(data(big, 19));
