@@ -142,8 +142,24 @@ function close(scope: Scope, kept: Float32Array[]): void {
     else if (parent) parent.arrays.push(a);
     else backend.collect(a); // now the returned tensors' storage: given back when they are collected
   }
+  // Scoped arrays are heap blocks of the backend's memory, and two blocks are the same bytes or disjoint: a
+  // tensor is disposed when its storage lies in a freed block, found by binary search over the block starts.
+  freed.sort((a, b) => a.byteOffset - b.byteOffset);
+  const inFreed = (v: Float32Array): boolean => {
+    if (!backend.isResident(v)) return false;
+    let lo = 0;
+    let hi = freed.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const b = freed[mid]!;
+      if (v.byteOffset < b.byteOffset) hi = mid - 1;
+      else if (v.byteOffset >= b.byteOffset + b.byteLength) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
   for (const t of scope.owners) {
-    if (freed.some((a) => overlaps(t._storage, a))) t._dispose();
+    if (inFreed(t._storage)) t._dispose();
     else parent?.owners.push(t);
   }
   for (const a of freed) release(a);
