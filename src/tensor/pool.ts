@@ -122,6 +122,7 @@ function storages(v: unknown, out: Float32Array[], seen = new Set<unknown>()): F
 export function tidy<T>(fn: () => T): T {
   const scope: Scope = { arrays: [], owners: [] };
   scopes.push(scope);
+  closeLeftScopesLater();
   let result: T;
   try {
     result = fn();
@@ -131,6 +132,23 @@ export function tidy<T>(fn: () => T): T {
   }
   close(scope, storages(result, []));
   return result;
+}
+
+let closing = false;
+
+/**
+ * A scope is open only while its function runs, synchronously: one still open when the event loop next turns
+ * was left by an execution that was terminated (an interrupted notebook cell), which skips `tidy`'s own
+ * closing. Such scopes are closed then, their tensors disposed.
+ */
+function closeLeftScopesLater(): void {
+  if (closing) return;
+  closing = true;
+  const timer = setTimeout(() => {
+    closing = false;
+    while (scopes.length > 0) close(scopes[scopes.length - 1]!, []);
+  }, 0);
+  (timer as { unref?: () => void }).unref?.();
 }
 
 function close(scope: Scope, kept: Float32Array[]): void {

@@ -155,3 +155,18 @@ describe("tidy", () => {
     }
   });
 });
+
+describe("tidy after a terminated execution", () => {
+  it("closes the scope that a terminated call left open when the event loop turns", async () => {
+    const { runInNewContext } = await import("node:vm");
+    const x = T.randn(key(50), [40, 40]);
+    const made: T.Tensor[] = [];
+    // The vm's timeout terminates the script inside tidy, as a kernel interrupt does: tidy cannot close its scope.
+    expect(() => runInNewContext("tidy(() => { made.push(x.neg()); for (;;) {} })", { tidy: T.tidy, made, x }, { timeout: 50 })).toThrow(/timed out/);
+    await new Promise((res) => setTimeout(res, 10));
+    expect(() => made[0]!.data).toThrow(/disposed/);
+    const later = x.neg(); // no scope open any more
+    T.tidy(() => x.neg());
+    expect(later.data[0]).toBe(-x.data[0]!);
+  });
+});
