@@ -39,6 +39,8 @@ type BindingKind = "let" | "const" | "function" | "class" | "enum" | "namespace"
 
 /** What an earlier cell's `let` is imported as, before the prefix declares it again as a `let`. */
 const LET_ALIAS = "__dropoutLabLet_";
+/** How many checked cells are remembered (see CellCompiler.#checked). */
+const CHECKED_LIMIT = 256;
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
@@ -139,6 +141,20 @@ function identifiers(source: TS.SourceFile): Set<string> {
   };
   visit(source);
   return out;
+}
+
+/** Whether a cell names a module or file: imports, `import()` and import types, `declare module "x"`, references. */
+function referencesModules(source: TS.SourceFile): boolean {
+  if (source.referencedFiles.length || source.typeReferenceDirectives.length || source.libReferenceDirectives.length) return true;
+  const visit = (node: TS.Node): boolean =>
+    ts.isImportDeclaration(node) ||
+    ts.isImportEqualsDeclaration(node) ||
+    (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined) ||
+    ts.isImportTypeNode(node) ||
+    (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) ||
+    (ts.isModuleDeclaration(node) && ts.isStringLiteral(node.name)) ||
+    !!ts.forEachChild(node, visit);
+  return !!ts.forEachChild(source, visit);
 }
 
 function parse(code: string): TS.SourceFile {
@@ -299,6 +315,13 @@ export class CellCompiler {
   readonly #typeCache: TS.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
   #lastCompiled: { code: string; cellName: string } | undefined;
+  /**
+   * Scripts of the cells that passed the check since the last commit that changed what cells see, by their
+   * code: running such a cell again skips the check. Only cells that import and reference no module are kept,
+   * with the versions of the user's own files their program read (an earlier cell may import one, and it may
+   * be edited beside the notebook).
+   */
+  readonly #checked = new Map<string, { js: string; files: [string, string][] }>();
   /** The prefix the last `prepare` built a program for. */
   #prepared: string | undefined;
 
@@ -513,6 +536,11 @@ export class CellCompiler {
   }
 
   #compile(code: string, cellName: string): CompileResult {
+    const checked = this.#checked.get(code);
+    if (checked && checked.files.every(([file, version]) => this.#version(file) === version)) {
+      this.#lastCompiled = { code, cellName };
+      return { ok: true, js: checked.js };
+    }
     if (this.#missingModule) {
       // A package may have been installed since the last failed lookup.
       this.#moduleCache.clear();
@@ -551,7 +579,19 @@ export class CellCompiler {
       };
     }
     this.#lastCompiled = { code, cellName };
+    if (this.#checked.size >= CHECKED_LIMIT) this.#checked.clear();
+    if (!referencesModules(source)) this.#checked.set(code, { js: result.js, files: this.#userFiles(program) });
     return result;
+  }
+
+  /** The user's own files in a program (not packages, the kernel's build or the notebook's cells), with their versions. */
+  #userFiles(program: TS.Program): [string, string][] {
+    const out: [string, string][] = [];
+    for (const { fileName } of program.getSourceFiles()) {
+      if (this.#files.has(fileName) || fileName.includes("/node_modules/") || fileName.startsWith(this.#kernelDist)) continue;
+      out.push([fileName, this.#version(fileName)]);
+    }
+    return out;
   }
 
   /**
@@ -614,6 +654,7 @@ export class CellCompiler {
     this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
+    this.#checked.clear();
     if (augments) this.#augmenting.push(file);
     for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
   }

@@ -242,6 +242,8 @@ async function evaluate(
     objectGroup: OBJECT_GROUP,
   });
   const result = await (race ? Promise.race([evaluation, race]) : evaluation);
+  // A primitive result (and no exception) hands out no object: there is no group to release.
+  const handedOut = result.result.objectId !== undefined || result.exceptionDetails !== undefined;
   try {
     const details = result.exceptionDetails;
     if (details) {
@@ -250,7 +252,7 @@ async function evaluate(
     }
     return { value: await localValue(result.result) };
   } finally {
-    await post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
+    if (handedOut) await post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
   }
 }
 
