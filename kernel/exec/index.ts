@@ -115,6 +115,9 @@ async function threadUrl(name: "worker" | "typescript-thread"): Promise<URL> {
   return pathToFileURL(join(threadsDir, `${name}.js`));
 }
 
+/** How many reusable scripts ThreadCompiler keeps. */
+const REUSABLE_LIMIT = 256;
+
 /** CellCompiler in a thread of its own: its requests are answered in order, after its warm-up. */
 class ThreadCompiler implements Compiler {
   #thread?: Worker;
@@ -122,6 +125,11 @@ class ThreadCompiler implements Compiler {
   #nextId = 1;
   /** Shared with the thread: the id of the last cell interrupted. */
   readonly #interrupted = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * Scripts of cells the thread said stay valid until the next commit (see CompiledReuse): running such a
+   * cell again needs no trip to the thread. Forgotten at each commit sent, at a reset and with the thread.
+   */
+  readonly #reusable = new Map<string, string>();
 
   /** `onSpawn` is called for each new thread (the first, and one replacing a thread that ended), to connect it. */
   constructor(
@@ -152,6 +160,7 @@ class ThreadCompiler implements Compiler {
       this.#pending.clear();
     });
     thread.on("error", () => undefined); // its exit follows
+    this.#reusable.clear();
     this.#thread = thread;
     this.onSpawn();
     return thread;
@@ -166,8 +175,15 @@ class ThreadCompiler implements Compiler {
     });
   }
 
-  compileAndRun(code: string, cellName: string, request: RunRequest): Promise<RunReply> {
-    return this.#call("run", [code, cellName, request]);
+  async compileAndRun(code: string, cellName: string, request: RunRequest): Promise<RunReply> {
+    const js = this.#reusable.get(code);
+    if (js !== undefined) return { ok: true, js, sent: false, reuse: { records: false, reusable: true } };
+    const reply = await this.#call<RunReply>("run", [code, cellName, request]);
+    if (reply.ok && reply.reuse?.reusable && !reply.reuse.records) {
+      if (this.#reusable.size >= REUSABLE_LIMIT) this.#reusable.clear();
+      this.#reusable.set(code, reply.js);
+    }
+    return reply;
   }
   connect(port: MessagePort): void {
     void this.#call("connect", [], port).catch(() => undefined); // a thread that ended is connected again when replaced
@@ -180,6 +196,7 @@ class ThreadCompiler implements Compiler {
     return this.#call("compile", [code, cellName]);
   }
   commit(code: string): Promise<void> {
+    this.#reusable.clear();
     return this.#call("commit", [code]);
   }
   complete(code: string, cursorPos: number): Promise<CompleteReply> {
@@ -192,6 +209,7 @@ class ThreadCompiler implements Compiler {
     return this.#call("isComplete", [code]);
   }
   reset(): Promise<void> {
+    this.#reusable.clear();
     return this.#call("reset", []);
   }
   async close(): Promise<void> {
@@ -475,7 +493,8 @@ class WorkerExecutor implements Executor {
       else if (running.interrupted) this.interrupting = this.stop(running).catch(() => undefined);
     }
     const result = await outcome;
-    if (result.status === "ok") this.commit(code, cellName);
+    // A cell that leaves later cells nothing is not committed (its commit would change nothing).
+    if (result.status === "ok" && reply.reuse?.records !== false) this.commit(code, cellName);
     return result;
   }
 

@@ -8,7 +8,7 @@
  * flag: the id of the cell); the reply says whether it was sent.
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { CompileResult } from "./typescript.js";
+import type { CompiledReuse, CompileResult } from "./typescript.js";
 import { CellCompiler, type CellCompilerOptions } from "./typescript.js";
 import type { ToWorker } from "./worker.js";
 
@@ -33,8 +33,8 @@ export interface CompilerData {
 /** A cell to run, as the evaluator thread takes it, less its script. */
 export type RunRequest = Omit<Extract<ToWorker, { type: "run" }>, "js">;
 
-/** What "run" answers: the compile result, and whether the script went to the evaluator. */
-export type RunReply = CompileResult & { sent: boolean };
+/** What "run" answers: the compile result, whether the script went to the evaluator, and how it may be reused. */
+export type RunReply = CompileResult & { sent: boolean; reuse?: CompiledReuse };
 
 const port = parentPort!;
 const { options, interrupted } = workerData as CompilerData;
@@ -43,9 +43,11 @@ let evaluator: MessagePort | undefined;
 
 function run(code: string, cellName: string, request: RunRequest): RunReply {
   const result = compiler.compile(code, cellName);
-  if (!result.ok || !evaluator || Atomics.load(interrupted, 0) === request.id) return { ...result, sent: false };
+  if (!result.ok) return { ...result, sent: false };
+  const reuse = compiler.compiledReuse(code);
+  if (!evaluator || Atomics.load(interrupted, 0) === request.id) return { ...result, sent: false, reuse };
   evaluator.postMessage({ ...request, js: result.js } satisfies ToWorker);
-  return { ...result, sent: true };
+  return { ...result, sent: true, reuse };
 }
 
 port.on("message", ({ id, method, args, port: connected }: CompilerRequest) => {

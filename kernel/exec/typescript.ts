@@ -27,6 +27,14 @@ export interface CellDiagnostic {
 
 export type CompileResult = { ok: true; js: string } | { ok: false; diagnostics: CellDiagnostic[] };
 
+/** How a cell that compiled may be reused (see CellCompiler.compiledReuse). */
+export interface CompiledReuse {
+  /** Whether committing it changes what later cells see (false: its commit can be left out). */
+  records: boolean;
+  /** Whether its script stays valid, without a check, until the next commit that records something. */
+  reusable: boolean;
+}
+
 export interface CellCompilerOptions {
   /** The notebook's folder: relative imports and the user's packages resolve from here. */
   cwd: string;
@@ -155,6 +163,19 @@ function referencesModules(source: TS.SourceFile): boolean {
     (ts.isModuleDeclaration(node) && ts.isStringLiteral(node.name)) ||
     !!ts.forEachChild(node, visit);
   return !!ts.forEachChild(source, visit);
+}
+
+/**
+ * A cell that declares, imports, augments and references nothing leaves later cells nothing: committing it
+ * changes nothing (keeping it would only grow every later program, a long session's memory and time per cell).
+ */
+function leavesNothing(source: TS.SourceFile): boolean {
+  return (
+    declaredNames(source).names.size === 0 &&
+    !source.statements.some((s) => isAugmentation(s) || ts.isImportDeclaration(s)) &&
+    !source.referencedFiles.length &&
+    !source.typeReferenceDirectives.length
+  );
 }
 
 function parse(code: string): TS.SourceFile {
@@ -314,14 +335,14 @@ export class CellCompiler {
   readonly #moduleCache: TS.ModuleResolutionCache;
   readonly #typeCache: TS.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
-  #lastCompiled: { code: string; cellName: string } | undefined;
+  #lastCompiled: { code: string; cellName: string; reuse: CompiledReuse } | undefined;
   /**
    * Scripts of the cells that passed the check since the last commit that changed what cells see, by their
    * code: running such a cell again skips the check. Only cells that import and reference no module are kept,
    * with the versions of the user's own files their program read (an earlier cell may import one, and it may
    * be edited beside the notebook).
    */
-  readonly #checked = new Map<string, { js: string; files: [string, string][] }>();
+  readonly #checked = new Map<string, { js: string; files: [string, string][]; records: boolean }>();
   /** The prefix the last `prepare` built a program for. */
   #prepared: string | undefined;
 
@@ -538,7 +559,7 @@ export class CellCompiler {
   #compile(code: string, cellName: string): CompileResult {
     const checked = this.#checked.get(code);
     if (checked && checked.files.every(([file, version]) => this.#version(file) === version)) {
-      this.#lastCompiled = { code, cellName };
+      this.#lastCompiled = { code, cellName, reuse: { records: checked.records, reusable: checked.files.length === 0 } };
       return { ok: true, js: checked.js };
     }
     if (this.#missingModule) {
@@ -578,9 +599,11 @@ export class CellCompiler {
         })),
       };
     }
-    this.#lastCompiled = { code, cellName };
+    const records = !leavesNothing(source);
     if (this.#checked.size >= CHECKED_LIMIT) this.#checked.clear();
-    if (!referencesModules(source)) this.#checked.set(code, { js: result.js, files: this.#userFiles(program) });
+    const files = referencesModules(source) ? undefined : this.#userFiles(program);
+    if (files) this.#checked.set(code, { js: result.js, files, records });
+    this.#lastCompiled = { code, cellName, reuse: { records, reusable: files?.length === 0 } };
     return result;
   }
 
@@ -592,6 +615,11 @@ export class CellCompiler {
       out.push([fileName, this.#version(fileName)]);
     }
     return out;
+  }
+
+  /** How the cell compiled last (`code`) may be reused, or undefined when `code` is not that cell. */
+  compiledReuse(code: string): CompiledReuse | undefined {
+    return this.#lastCompiled?.code === code ? this.#lastCompiled.reuse : undefined;
   }
 
   /**
@@ -641,12 +669,9 @@ export class CellCompiler {
   commit(code: string): void {
     const index = this.#cells.length;
     const source = parse(code);
+    if (leavesNothing(source)) return;
     const { names } = declaredNames(source);
-    // A cell that declares, imports, augments and references nothing leaves later cells nothing: keeping it
-    // would only grow every later program (a long session's memory and time per cell).
     const augments = source.statements.some(isAugmentation);
-    const imports = source.statements.some((s) => ts.isImportDeclaration(s));
-    if (names.size === 0 && !augments && !imports && !source.referencedFiles.length && !source.typeReferenceDirectives.length) return;
     this.#setCurrent(source, "check");
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const emitted = this.#declarations();
