@@ -2,8 +2,9 @@
 // transpile, then commit), the executor with cells passed through as JavaScript (the evaluator thread's round
 // trip: post, REPL-mode evaluation, result back), and the executor with its compiler thread (what the kernel
 // calls per cell). Each for the same cell `1 + 1` again and again (the compiler remembers a cell it checked
-// while nothing it depends on changed) and for distinct cells `1 + <n>` (each one checked). Needs the build
-// (npm run build:ts).
+// while nothing it depends on changed, and the executor then reuses its script without asking the compiler
+// thread) and for distinct cells `1 + <n>` (each one checked in the compiler thread, which sends it on to
+// the evaluator). Needs the build (npm run build:ts).
 //   node bench/kernel-trivial.mjs [cells]
 // bench/kernel.mjs imports `trivialAttribution` and adds the protocol's share (kernel_info round trip).
 import { mkdtempSync, rmSync } from "node:fs";
@@ -100,5 +101,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`  compiler, same cell: check + transpile ${a.compile.toFixed(2)} ms, commit ${a.commit.toFixed(2)} ms`);
   console.log(`  compiler, distinct cells: check + transpile ${a.compileDistinct.toFixed(2)} ms, commit ${a.commitDistinct.toFixed(2)} ms`);
   console.log(`  evaluator thread round trip (executor with JavaScript cells) ${a.run.toFixed(2)} ms`);
-  console.log(`  executor with its compiler thread: same cell ${a.executor.toFixed(2)} ms, distinct cells ${a.executorDistinct.toFixed(2)} ms`);
+  console.log(`  executor with its compiler thread: same cell ${a.executor.toFixed(2)} ms (script reused), distinct cells ${a.executorDistinct.toFixed(2)} ms`);
 }

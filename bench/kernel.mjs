@@ -233,7 +233,7 @@ console.log(row("dropout-lab kernel_info round trip", ours.info));
 console.log(row("tslab kernel_info round trip", tslab.info));
 console.log(
   `dropout-lab trivial cell in process, medians of ${ATTRIBUTION_CELLS}: compiler check ${parts.compile.toFixed(2)} ms + commit ` +
-    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with its compiler thread ${parts.executor.toFixed(2)} ms`,
+    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with its compiler thread ${parts.executor.toFixed(2)} ms (script reused)`,
 );
 console.log(
   `dropout-lab distinct trivial cells in process: compiler check ${parts.compileDistinct.toFixed(2)} ms + commit ` +
