@@ -1,6 +1,8 @@
 /**
  * The executor: cells are type-checked and transpiled in a compiler thread (typescript-thread.ts, which warms
- * up as the executor starts) and run in an evaluator thread (worker.ts) with V8's REPL mode. This thread is
+ * up as the executor starts) and run in an evaluator thread (worker.ts) with V8's REPL mode. The compiler
+ * thread hands a checked cell to the evaluator thread itself, through a port between them; a cell run again
+ * whose script the compiler said stays valid goes from this thread to the evaluator without it. This thread is
  * blocked neither by TypeScript nor by user code; it interrupts the evaluator through the inspector's
  * NodeWorker domain, and replaces an evaluator that dies (heap exhausted, process.exit) with a fresh one,
  * reporting the cell as an "EvaluatorRestarted" error (the compiler then forgets the earlier cells too).
