@@ -397,7 +397,7 @@ abstract class RecurrentBase extends Module {
       finals.push(st);
       seq = stack(outs, 0);
       if (pass && l < this.numLayers - 1 && this.dropout > 0) {
-        const k = foldIn(foldIn(foldIn(pass, l), KIND.between), 0);
+        const k = maskKey(pass, l, "between", 0);
         if (this.recordMasks) this.lastMasks[`l${l}.between`] = [keepMask(k, seq.shape, this.dropout, 1)];
         seq = dropout(seq, this.dropout, { training: true, key: k });
       }
@@ -413,7 +413,7 @@ abstract class RecurrentBase extends Module {
     const kind = i === 0 ? "zoneout.h" : "zoneout.c";
     if (this.recordMasks) return mix(prev, next, this.mask(pass, l, kind, t, shape, 1 - z, false));
     // Unrecorded, the mask is drawn from its key into a reused array, again for the backward pass.
-    const k = foldIn(foldIn(foldIn(pass, l), KIND[kind]), t);
+    const k = maskKey(pass, l, kind, t);
     const n = prev.size;
     return mixBy(prev, next, shape, () => {
       if (zoneScratch.length < n) zoneScratch = new Float32Array(n);
