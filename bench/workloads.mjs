@@ -81,9 +81,9 @@ function lstmStep(zoneout) {
 
 /**
  * Samples per second of several training steps measured together: after `warmup` untimed steps each, their
- * steps alternate until each has run `minSeconds`, and each rate comes from its median step time, so other
- * processes' load falls on all of them alike and a step slowed by a burst of it does not count (their ratio
- * is then meaningful on a busy machine too). Returns one rate per step.
+ * steps alternate until each has run `minSeconds`, so other processes' load falls on all of them alike and
+ * their ratio is meaningful on a busy machine too. Each rate is over all of its timed steps, as `rate` counts.
+ * Returns one rate per step.
  */
 function rates(steps, batch, { warmup = 1, minSeconds = 1 } = {}) {
   for (const step of steps) for (let i = 0; i < warmup; i++) step();
@@ -96,7 +96,7 @@ function rates(steps, batch, { warmup = 1, minSeconds = 1 } = {}) {
       times[i].push(performance.now() - t0);
     });
   }
-  return times.map((ts) => batch / ([...ts].sort((a, b) => a - b)[ts.length >> 1] / 1000));
+  return times.map((_, i) => (batch * times[i].length) / (total(i) / 1000));
 }
 
 /** The LSTM workload without and with zoneout, measured together (`rates`) on the first call. */
