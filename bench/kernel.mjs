@@ -5,10 +5,17 @@
 //   ready_ms            spawn → first kernel_info_reply (median of STARTS starts)
 //   first_cell_ms       the first `1 + 1` cell right after that reply (execute_reply and idle)
 //   trivial_cell_ms     median round trip of `1 + 1` (execute_reply and idle), TRIVIAL cells after warm-up
+//                       (ours remembers a cell it checked while nothing the cell depends on changed: this is
+//                       the common re-run of a cell, and its figure alone would hide the check)
+//   trivial_distinct_cell_ms
+//                       the same for DISTINCT cells `1 + <n>`, each one new (so each one type-checked); run
+//                       after the other figures, as tslab may stop answering over many cells
 //   kernel_info_ms      median kernel_info round trip (to the reply): the protocol's own share of a cell
 //   trivial_compile_ms, trivial_commit_ms, trivial_run_ms, trivial_executor_ms
 //                       ours, in process (bench/kernel-trivial.mjs): compiler check, commit, evaluator thread
 //                       round trip (JavaScript cells), executor with its compiler thread
+//   trivial_compile_distinct_ms, trivial_executor_distinct_ms
+//                       the compiler check and the executor for distinct cells
 //   hotloop_ratio       a loop over top-level `let`s, timed by the code itself (performance.now() around the
 //                       loop, printed), as a cell over the same text as a plain node ES module. Runs alternate
 //                       (plain, cell, plain, cell, ...) so that the machine's load falls on both alike; the
@@ -32,6 +39,7 @@ const TRIVIAL = quick ? 50 : 300;
 const HOT_PAIRS = quick ? 7 : 15;
 const OUTPUT_CELLS = quick ? 100 : 1000;
 const ATTRIBUTION_CELLS = quick ? 20 : 100;
+const DISTINCT = quick ? 50 : 150;
 /** Loop sizes: ours runs the full loop; tslab's is slower by ~50x, so it runs a fortieth and is compared at that size. */
 const OURS_N = 2e8;
 const TSLAB_N = 5e6;
@@ -163,10 +171,18 @@ async function measure(name, hotN) {
     hot.cellOverhead = hot.roundTrip.map((ms) => ms - trivialMedian);
     let afterIdle = null;
     if (name === "kernel") afterIdle = await outputsAfterIdle(client);
+    const distinct = [];
+    try {
+      for (let r = 0; r < DISTINCT; r++) distinct.push((await cell(client, `1 + ${r}`))[0]);
+    } catch (e) {
+      console.error(`${name} stopped answering after ${distinct.length} distinct cells, that figure is NaN: ${e.message.split("\n")[0]}`);
+      distinct.splice(0, distinct.length, NaN);
+    }
     return {
       ready: starts.map((s) => s.readyMs),
       first: starts.map((s) => s.firstMs),
       trivial,
+      distinct,
       info,
       hot,
       afterIdle,
@@ -192,7 +208,7 @@ const ours = await measure("kernel", OURS_N);
 // The peer's figures read NaN (null in the JSON) when tslab itself stops answering, rather than losing ours.
 const tslab = await measure("tslab", TSLAB_N).catch((e) => {
   console.error(`tslab stopped answering, its figures are NaN: ${e.message.split("\n")[0]}`);
-  return { ready: [NaN], first: [NaN], trivial: [NaN], info: [NaN], hot: { plain: [NaN], inCell: [NaN] } };
+  return { ready: [NaN], first: [NaN], trivial: [NaN], distinct: [NaN], info: [NaN], hot: { plain: [NaN], inCell: [NaN] } };
 });
 const parts = await trivialAttribution(ATTRIBUTION_CELLS);
 
@@ -211,11 +227,17 @@ console.log(row("dropout-lab first cell after ready", ours.first));
 console.log(row("tslab first cell after ready", tslab.first));
 console.log(row("dropout-lab trivial cell 1 + 1", ours.trivial));
 console.log(row("tslab trivial cell 1 + 1", tslab.trivial));
+console.log(row("dropout-lab trivial distinct cells 1 + <n>", ours.distinct));
+console.log(row("tslab trivial distinct cells 1 + <n>", tslab.distinct));
 console.log(row("dropout-lab kernel_info round trip", ours.info));
 console.log(row("tslab kernel_info round trip", tslab.info));
 console.log(
   `dropout-lab trivial cell in process, medians of ${ATTRIBUTION_CELLS}: compiler check ${parts.compile.toFixed(2)} ms + commit ` +
-    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with its compiler thread ${parts.executor.toFixed(2)} ms`,
+    `${parts.commit.toFixed(2)} ms; evaluator thread round trip ${parts.run.toFixed(2)} ms; executor with its compiler thread ${parts.executor.toFixed(2)} ms (script reused)`,
+);
+console.log(
+  `dropout-lab distinct trivial cells in process: compiler check ${parts.compileDistinct.toFixed(2)} ms + commit ` +
+    `${parts.commitDistinct.toFixed(2)} ms; executor with its compiler thread ${parts.executorDistinct.toFixed(2)} ms`,
 );
 const ratioLine = (label, r, ci) =>
   `${label.padEnd(44)} ${r.toFixed(2).padStart(9)} x    (${(ci.coverage * 100).toFixed(0)}% CI of the median ${ci.low.toFixed(2)}–${ci.high.toFixed(2)})`;
@@ -235,12 +257,16 @@ console.log(
     tslab_first_cell_ms: round(median(tslab.first), 1),
     kernel_trivial_cell_ms: round(median(ours.trivial)),
     tslab_trivial_cell_ms: round(median(tslab.trivial)),
+    kernel_trivial_distinct_cell_ms: round(median(ours.distinct)),
+    tslab_trivial_distinct_cell_ms: round(median(tslab.distinct)),
     kernel_info_ms: round(median(ours.info)),
     tslab_kernel_info_ms: round(median(tslab.info)),
     kernel_trivial_compile_ms: round(parts.compile),
     kernel_trivial_commit_ms: round(parts.commit),
     kernel_trivial_run_ms: round(parts.run),
     kernel_trivial_executor_ms: round(parts.executor),
+    kernel_trivial_compile_distinct_ms: round(parts.compileDistinct),
+    kernel_trivial_executor_distinct_ms: round(parts.executorDistinct),
     kernel_hotloop_ratio: round(ratioOurs),
     kernel_hotloop_ratio_ci: [round(ciOurs.low), round(ciOurs.high)],
     kernel_hotloop_cell_ratio: round(cellRatioOurs),

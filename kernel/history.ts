@@ -3,7 +3,7 @@
  * Each kernel start opens a new session (one more than the highest recorded); each stored cell is a line
  * `{"session","line","source","output"}`; a session's start is a line `{"session","started"}`.
  */
-import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -53,6 +53,8 @@ export function globToRegExp(pattern: string): RegExp {
 export class HistoryStore {
   readonly session: number;
   private readonly entries: HistoryEntry[] = [];
+  /** The file, open for appending: each cell's entry is one write (no open and close per cell). */
+  private readonly fd: number;
 
   /** Opens (creating if needed) the file at `path` and starts a new session in it. */
   constructor(
@@ -81,11 +83,12 @@ export class HistoryStore {
     });
     this.session = last + 1;
     mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, "a", 0o600);
     this.write({ session: this.session, started: new Date().toISOString() });
   }
 
   private write(record: object): void {
-    appendFileSync(this.path, JSON.stringify(record) + "\n", { mode: 0o600 });
+    writeSync(this.fd, JSON.stringify(record) + "\n");
   }
 
   add(line: number, source: string, output: string | null): void {

@@ -30,6 +30,25 @@ export interface KernelOptions {
 
 type Handler = (request: Message, channel: "shell" | "control") => Promise<JsonObject | null>;
 
+/** An execute request whose cell has been handed to the executor. */
+interface Started {
+  code: string;
+  count: number;
+  silent: boolean;
+  storeHistory: boolean;
+  stopOnError: boolean;
+  userExpressions: Record<string, string>;
+  events: Sink;
+  outcome: Promise<ExecuteOutcome>;
+}
+
+interface Sink {
+  onEvent: (e: ExecEvent) => void;
+  /** Publishes what arrived so far, and from now on each event as it arrives. */
+  open: () => void;
+  close: () => void;
+}
+
 interface Queued {
   message: Message;
   /** Arrival order on the shell socket, for stop_on_error's abort horizon. */
@@ -64,6 +83,8 @@ export class Kernel {
   private shuttingDown: { restart: boolean } | null = null;
   private shutdownSignalled = false;
   private executorReady: Promise<void> = Promise.resolve();
+  /** Set once `executorReady` has resolved. */
+  private executorStarted = false;
   /** Set once the executor has been created (it may still be starting). */
   private executorOrNull: Executor | null = null;
   /** The shell request being handled: the parent of background output that arrives meanwhile. */
@@ -74,7 +95,7 @@ export class Kernel {
 
   private readonly handlers: Record<string, Handler> = {
     kernel_info_request: () => this.kernelInfo(),
-    execute_request: (m) => this.execute(m),
+    execute_request: (m) => this.execute(m, this.startExecute(m)),
     complete_request: (m) => this.complete(m),
     inspect_request: (m) => this.inspect(m),
     is_complete_request: (m) => this.isComplete(m),
@@ -104,6 +125,7 @@ export class Kernel {
       this.executorOrNull = executor;
       return executor.start();
     });
+    this.executorReady.then(() => (this.executorStarted = true), () => undefined);
     return this.executorReady;
   }
 
@@ -175,6 +197,11 @@ export class Kernel {
   /** busy → handler → reply → idle; nothing is published for this request after its idle. */
   private async dispatch(request: Message, channel: "shell" | "control", override?: Handler): Promise<void> {
     const type = request.header.msg_type;
+    // A cell goes to a started executor before anything is published: it is checked while busy goes out.
+    if (type === "execute_request" && !override && this.executorStarted) {
+      const started = this.startExecute(request);
+      override = (m) => this.execute(m, started);
+    }
     this.publish("status", { execution_state: "busy" }, request);
     if (channel === "shell") this.active = request;
     try {
@@ -242,16 +269,25 @@ export class Kernel {
     }
   }
 
-  /** An event sink valid while `parent` is being handled; later events are logged, never published. */
-  private sink(parent: Message): { onEvent: (e: ExecEvent) => void; close: () => void } {
-    let open = true;
+  /**
+   * An event sink valid while `parent` is being handled: events are held until `open` (after execute_input),
+   * then published; later events are logged, never published.
+   */
+  private sink(parent: Message): Sink {
+    let state: "held" | "open" | "closed" = "held";
+    const held: ExecEvent[] = [];
     return {
       onEvent: (e) => {
-        if (open) this.publishEvent(e, parent);
+        if (state === "open") this.publishEvent(e, parent);
+        else if (state === "held") held.push(e);
         else this.log(`dropout-lab: a ${e.type} event arrived after its request ended; dropped`);
       },
+      open: () => {
+        state = "open";
+        for (const e of held.splice(0)) this.publishEvent(e, parent);
+      },
       close: () => {
-        open = false;
+        state = "closed";
       },
     };
   }
@@ -293,31 +329,37 @@ export class Kernel {
     return { ...info, debugger: false };
   }
 
-  private async execute(request: Message): Promise<JsonObject> {
+  /** Hands an execute request's cell to the executor; its output waits for `execute` to open the sink. */
+  private startExecute(request: Message): Started {
     const c = request.content;
     const code = str(c.code, "");
     const silent = bool(c.silent, false);
     const storeHistory = bool(c.store_history, !silent) && !silent;
     const allowStdin = bool(c.allow_stdin, false);
-    const stopOnError = bool(c.stop_on_error, true);
-    const userExpressions = obj(c.user_expressions) as Record<string, string>;
-
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
-    if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
-
     const events = this.sink(request);
-    for (const e of this.held.splice(0)) events.onEvent(e);
+    const outcome = this.executor.execute(code, {
+      executionCount: count,
+      silent,
+      storeHistory,
+      allowStdin,
+      onEvent: events.onEvent,
+      onInputRequest: (prompt, password) => this.requestInput(request, allowStdin, prompt, password),
+    });
+    const stopOnError = bool(c.stop_on_error, true);
+    const userExpressions = obj(c.user_expressions) as Record<string, string>;
+    return { code, count, silent, storeHistory, stopOnError, userExpressions, events, outcome };
+  }
+
+  private async execute(request: Message, started: Started): Promise<JsonObject> {
+    const { code, count, silent, storeHistory, stopOnError, userExpressions, events } = started;
+    if (!silent) this.publish("execute_input", { code, execution_count: count }, request);
+    for (const e of this.held.splice(0)) this.publishEvent(e, request);
+    events.open();
     let outcome: ExecuteOutcome;
     try {
-      outcome = await this.executor.execute(code, {
-        executionCount: count,
-        silent,
-        storeHistory,
-        allowStdin,
-        onEvent: events.onEvent,
-        onInputRequest: (prompt, password) => this.requestInput(request, allowStdin, prompt, password),
-      });
+      outcome = await started.outcome;
     } finally {
       events.close();
     }

@@ -1,6 +1,8 @@
 /**
  * The executor: cells are type-checked and transpiled in a compiler thread (typescript-thread.ts, which warms
- * up as the executor starts) and run in an evaluator thread (worker.ts) with V8's REPL mode. This thread is
+ * up as the executor starts) and run in an evaluator thread (worker.ts) with V8's REPL mode. The compiler
+ * thread hands a checked cell to the evaluator thread itself, through a port between them; a cell run again
+ * whose script the compiler said stays valid goes from this thread to the evaluator without it. This thread is
  * blocked neither by TypeScript nor by user code; it interrupts the evaluator through the inspector's
  * NodeWorker domain, and replaces an evaluator that dies (heap exhausted, process.exit) with a fresh one,
  * reporting the cell as an "EvaluatorRestarted" error (the compiler then forgets the earlier cells too).
@@ -21,7 +23,7 @@ import { Session } from "node:inspector";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import type {
   CompleteReply,
   ErrorInfo,
@@ -33,8 +35,8 @@ import type {
   IsCompleteReply,
   MimeBundle,
 } from "./types.js";
-import type { CompileResult } from "./typescript.js";
-import type { CompilerMethod, CompilerReply, CompilerRequest } from "./typescript-thread.js";
+import type { CellDiagnostic, CompileResult } from "./typescript.js";
+import type { CompilerData, CompilerMethod, CompilerReply, CompilerRequest, RunReply, RunRequest } from "./typescript-thread.js";
 import type { EvaluatorData, FromWorker, ToWorker } from "./worker.js";
 import { packageRoot } from "../root.js";
 
@@ -57,6 +59,15 @@ export interface Compiler {
   reset?(): Awaitable<void>;
   /** Ends what the compiler started. */
   close?(): Awaitable<void>;
+  /**
+   * Compiles a cell and, when it compiles and has not been interrupted (see `interruptCell`), sends it to
+   * the evaluator thread connected last (see `connect`) itself, which saves the executor's thread a hop.
+   */
+  compileAndRun?(code: string, cellName: string, request: RunRequest): Promise<RunReply>;
+  /** Connects the compiler to a new evaluator thread (the other end of `port` goes to that thread). */
+  connect?(port: MessagePort): void;
+  /** Marks the cell with this id interrupted: `compileAndRun` then no longer sends it. */
+  interruptCell?(id: number): void;
 }
 
 export interface ExecutorOptions {
@@ -106,15 +117,27 @@ async function threadUrl(name: "worker" | "typescript-thread"): Promise<URL> {
   return pathToFileURL(join(threadsDir, `${name}.js`));
 }
 
+/** How many reusable scripts ThreadCompiler keeps. */
+const REUSABLE_LIMIT = 256;
+
 /** CellCompiler in a thread of its own: its requests are answered in order, after its warm-up. */
 class ThreadCompiler implements Compiler {
   #thread?: Worker;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   #nextId = 1;
+  /** Shared with the thread: the id of the last cell interrupted. */
+  readonly #interrupted = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * Scripts of cells the thread said stay valid until the next commit (see CompiledReuse): running such a
+   * cell again needs no trip to the thread. Forgotten at each commit sent, at a reset and with the thread.
+   */
+  readonly #reusable = new Map<string, string>();
 
+  /** `onSpawn` is called for each new thread (the first, and one replacing a thread that ended), to connect it. */
   constructor(
     private readonly url: URL,
     private readonly options: { cwd: string; kernelRoot: string },
+    private readonly onSpawn: () => void,
   ) {
     this.#spawn();
   }
@@ -122,7 +145,7 @@ class ThreadCompiler implements Compiler {
   /** A new thread; one that ends on its own (heap exhausted) fails its pending requests and is replaced at the next. */
   #spawn(): Worker {
     const thread = new Worker(this.url, {
-      workerData: this.options,
+      workerData: { options: this.options, interrupted: this.#interrupted } satisfies CompilerData,
       // A roomy young generation: each cell's program and checker are short-lived garbage.
       resourceLimits: { maxOldGenerationSizeMb: Math.floor((totalmem() / 2 ** 20) * 0.5), maxYoungGenerationSizeMb: 96 },
     });
@@ -139,35 +162,57 @@ class ThreadCompiler implements Compiler {
       this.#pending.clear();
     });
     thread.on("error", () => undefined); // its exit follows
-    return (this.#thread = thread);
+    this.#reusable.clear();
+    this.#thread = thread;
+    this.onSpawn();
+    return thread;
   }
 
-  #call<T>(method: CompilerMethod, ...args: unknown[]): Promise<T> {
+  #call<T>(method: CompilerMethod, args: unknown[], port?: MessagePort): Promise<T> {
     const thread = this.#thread ?? this.#spawn();
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      thread.postMessage({ id, method, args } satisfies CompilerRequest);
+      thread.postMessage({ id, method, args, port } satisfies CompilerRequest, port ? [port] : []);
     });
   }
 
+  async compileAndRun(code: string, cellName: string, request: RunRequest): Promise<RunReply> {
+    const js = this.#reusable.get(code);
+    if (js !== undefined) return { ok: true, js, sent: false, reuse: { records: false, reusable: true } };
+    const reply = await this.#call<RunReply>("run", [code, cellName, request]);
+    if (reply.ok && reply.reuse?.reusable && !reply.reuse.records) {
+      if (this.#reusable.size >= REUSABLE_LIMIT) this.#reusable.clear();
+      this.#reusable.set(code, reply.js);
+    }
+    return reply;
+  }
+  connect(port: MessagePort): void {
+    void this.#call("connect", [], port).catch(() => undefined); // a thread that ended is connected again when replaced
+  }
+  interruptCell(id: number): void {
+    Atomics.store(this.#interrupted, 0, id);
+  }
+
   compile(code: string, cellName: string): Promise<CompileResult> {
-    return this.#call("compile", code, cellName);
+    return this.#call("compile", [code, cellName]);
   }
   commit(code: string): Promise<void> {
-    return this.#call("commit", code);
+    this.#reusable.clear();
+    return this.#call("commit", [code]);
   }
   complete(code: string, cursorPos: number): Promise<CompleteReply> {
-    return this.#call("complete", code, cursorPos);
+    return this.#call("complete", [code, cursorPos]);
   }
   inspect(code: string, cursorPos: number, detailLevel: number): Promise<InspectReply> {
-    return this.#call("inspect", code, cursorPos, detailLevel);
+    return this.#call("inspect", [code, cursorPos, detailLevel]);
   }
   isComplete(code: string): Promise<IsCompleteReply> {
-    return this.#call("isComplete", code);
+    return this.#call("isComplete", [code]);
   }
   reset(): Promise<void> {
-    return this.#call("reset");
+    this.#reusable.clear();
+    return this.#call("reset", []);
   }
   async close(): Promise<void> {
     const thread = this.#thread;
@@ -196,9 +241,21 @@ interface Running {
   options: ExecuteOptions;
   resolve: (outcome: ExecuteOutcome) => void;
   interrupted: boolean;
+  /** Sent to the evaluator (a cell the compiler thread sends is registered while it is being checked). */
+  sent: boolean;
 }
 
 const BACKGROUND_LIMIT = 1000;
+
+function compilerError(error: unknown): ExecuteOutcome {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { status: "error", ename: "CompilerError", evalue: String(error), traceback: message.split("\n") };
+}
+
+function typeScriptError(cellName: string, diagnostics: CellDiagnostic[]): ExecuteOutcome {
+  const lines = diagnostics.map((d) => `${cellName}(${d.line},${d.column}): error TS${d.code}: ${d.message}`);
+  return { status: "error", ename: "TypeScriptError", evalue: lines.join("\n"), traceback: lines };
+}
 
 /** A cell interrupted before it ran (the evaluator reports one interrupted while running the same way). */
 const KEYBOARD_INTERRUPT: ExecuteOutcome = {
@@ -240,7 +297,8 @@ class WorkerExecutor implements Executor {
 
   private async boot(): Promise<void> {
     const options = { cwd: this.cwd, kernelRoot: this.kernelRoot };
-    this.compiler = this.options.compiler?.(options) ?? new ThreadCompiler(await threadUrl("typescript-thread"), options);
+    this.compiler =
+      this.options.compiler?.(options) ?? new ThreadCompiler(await threadUrl("typescript-thread"), options, () => this.connectCompiler());
     this.session.connect();
     // The session attaches to every thread of the process. Its workerId numbers threads per session, so the
     // evaluator is known by its title, "[worker <threadId>]"; other threads are left alone.
@@ -271,6 +329,7 @@ class WorkerExecutor implements Executor {
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? Math.floor((totalmem() / 2 ** 20) * 0.75) },
     });
     this.worker = worker;
+    this.connectCompiler();
     await new Promise<void>((resolve, reject) => {
       worker.on("message", (message: FromWorker) => {
         if (message.type === "ready") resolve();
@@ -283,6 +342,16 @@ class WorkerExecutor implements Executor {
       worker.on("exit", (code) => this.onExit(worker, code));
     });
     while (this.workerSessionId === undefined) await sleep(1);
+  }
+
+  /** Gives the compiler thread and the evaluator thread a port to each other (called for each new one of either). */
+  private connectCompiler(): void {
+    const compiler = this.compiler;
+    const worker = this.worker;
+    if (!compiler?.connect || !worker) return;
+    const { port1, port2 } = new MessageChannel();
+    worker.postMessage({ type: "compiler_port", port: port2 } satisfies ToWorker, [port2]);
+    compiler.connect(port1);
   }
 
   private onExit(worker: Worker, code: number): void {
@@ -367,31 +436,68 @@ class WorkerExecutor implements Executor {
     await this.start();
     for (const event of this.background.splice(0)) options.onEvent(event);
     const cellName = `cell${options.executionCount}.ts`;
+    if (this.compiler!.compileAndRun) return this.compileAndRun(this.compiler!.compileAndRun.bind(this.compiler), code, cellName, options);
     let compiled: CompileResult;
     const compiling = { interrupted: false };
     this.compiling = compiling;
     try {
       compiled = await this.compiler!.compile(code, cellName);
     } catch (error) {
-      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      return { status: "error", ename: "CompilerError", evalue: String(error), traceback: message.split("\n") };
+      return compilerError(error);
     } finally {
       this.compiling = undefined;
     }
     if (compiling.interrupted) return KEYBOARD_INTERRUPT;
-    if (!compiled.ok) {
-      const lines = compiled.diagnostics.map((d) => `${cellName}(${d.line},${d.column}): error TS${d.code}: ${d.message}`);
-      return { status: "error", ename: "TypeScriptError", evalue: lines.join("\n"), traceback: lines };
-    }
+    if (!compiled.ok) return typeScriptError(cellName, compiled.diagnostics);
     const js = compiled.js;
     await this.interrupting;
     const id = this.nextId++;
     const outcome = await new Promise<ExecuteOutcome>((resolve) => {
-      this.running = { id, options, resolve, interrupted: false };
+      this.running = { id, options, resolve, interrupted: false, sent: true };
       this.post({ type: "run", id, js, cellName, allowStdin: options.allowStdin, wantResult: !options.silent });
     });
     if (outcome.status === "ok") this.commit(code, cellName);
     return outcome;
+  }
+
+  /**
+   * A cell the compiler thread sends to the evaluator itself. It is registered as running before, since its
+   * output and its end may arrive before the compiler's reply; an interrupt meanwhile is passed to the
+   * compiler, and a cell that was sent all the same is then stopped as a running one.
+   */
+  private async compileAndRun(
+    compileAndRun: NonNullable<Compiler["compileAndRun"]>,
+    code: string,
+    cellName: string,
+    options: ExecuteOptions,
+  ): Promise<ExecuteOutcome> {
+    await this.interrupting;
+    const request: RunRequest = { type: "run", id: this.nextId++, cellName, allowStdin: options.allowStdin, wantResult: !options.silent };
+    let resolve!: (outcome: ExecuteOutcome) => void;
+    const outcome = new Promise<ExecuteOutcome>((r) => (resolve = r));
+    const running: Running = { id: request.id, options, resolve, interrupted: false, sent: false };
+    this.running = running;
+    let reply: RunReply;
+    try {
+      reply = await compileAndRun(code, cellName, request);
+    } catch (error) {
+      if (this.running === running) this.running = undefined;
+      return compilerError(error);
+    }
+    // Unless it has ended already (its evaluator's "done", or its death, came first):
+    if (this.running === running) {
+      if (!reply.ok || (!reply.sent && running.interrupted)) {
+        this.running = undefined;
+        return reply.ok ? KEYBOARD_INTERRUPT : typeScriptError(cellName, reply.diagnostics);
+      }
+      running.sent = true;
+      if (!reply.sent) this.post({ ...request, js: reply.js }); // no evaluator was connected to the compiler
+      else if (running.interrupted) this.interrupting = this.stop(running).catch(() => undefined);
+    }
+    const result = await outcome;
+    // A cell that leaves later cells nothing is not committed (its commit would change nothing).
+    if (result.status === "ok" && reply.reuse?.records !== false) this.commit(code, cellName);
+    return result;
   }
 
   /** Records the cell with the compiler without waiting: the compiler handles its next request after it. */
@@ -407,6 +513,7 @@ class WorkerExecutor implements Executor {
     const running = this.running;
     if (!running || running.interrupted) return;
     running.interrupted = true;
+    if (!running.sent) return this.compiler?.interruptCell?.(running.id);
     this.interrupting = this.stop(running).catch(() => undefined);
   }
 

@@ -160,9 +160,14 @@ export class ProcessExecutor implements Executor {
     if (host.child.connected) host.child.send(message);
   }
 
-  async execute(code: string, options: ExecuteOptions): Promise<ExecuteOutcome> {
-    await this.start();
-    const host = this.host!;
+  /** Sends the cell at once to a host that is ready (the kernel publishes its busy meanwhile). */
+  execute(code: string, options: ExecuteOptions): Promise<ExecuteOutcome> {
+    const host = this.host;
+    if (host?.started) return this.run(host, code, options);
+    return this.start().then(() => this.run(this.host!, code, options));
+  }
+
+  private run(host: Host, code: string, options: ExecuteOptions): Promise<ExecuteOutcome> {
     const id = this.nextId++;
     return new Promise<ExecuteOutcome>((resolve) => {
       host.cells.set(id, { options, resolve });

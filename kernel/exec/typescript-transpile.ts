@@ -250,8 +250,32 @@ export type TranspileResult =
   | { ok: true; js: string }
   | { ok: false; diagnostics: readonly TS.Diagnostic[] };
 
+/**
+ * What the emitter would change in a cell, from the flags the parser sets on every node (TypeScript's own
+ * transformers skip a subtree by the same flags; they are not in its public typings): types and other
+ * TypeScript-only syntax, JSX, syntax newer than ES2022, decorators and class fields. A cell with none of
+ * them, and without imports, exports or `import()` (which `scriptEdits` rewrites), is emitted as it is.
+ */
+const EMITTER_CHANGES = (() => {
+  const flags = (ts as unknown as { TransformFlags?: Record<string, number> }).TransformFlags;
+  const names = ["ContainsTypeScript", "ContainsJsx", "ContainsESNext", "ContainsDecorators", "ContainsClassFields", "ContainsDynamicImport"];
+  return flags && names.every((n) => typeof flags[n] === "number") ? names.reduce((all, n) => all | flags[n]!, 0) : undefined;
+})();
+
+/** Whether the cell is already the script its emit would be: plain JavaScript of ES2022 without modules. */
+function isPlainScript(source: TS.SourceFile): boolean {
+  const flags = (source as unknown as { transformFlags?: number }).transformFlags;
+  if (EMITTER_CHANGES === undefined || typeof flags !== "number" || (flags & EMITTER_CHANGES) !== 0) return false;
+  return !source.statements.some(
+    (s) => ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s) || ts.isExportDeclaration(s) || ts.isExportAssignment(s) ||
+      (ts.canHaveModifiers(s) && !!ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)),
+  );
+}
+
 /** Transpiles a cell (already parsed as `source`) to a REPL-mode script with the cell's line numbers. */
 export function transpileCell(source: TS.SourceFile, keep: KeepBinding = () => true): TranspileResult {
+  // A line break before `void 0;`: the cell may end in a line comment.
+  if (isPlainScript(source)) return { ok: true, js: endsInExpression(source) ? source.text : `${source.text}\nvoid 0;` };
   const script = applyEdits(source.text, scriptEdits(source, keep));
   const emitted = ts.transpileModule(script, {
     compilerOptions: EMIT_OPTIONS,

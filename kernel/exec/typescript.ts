@@ -27,6 +27,14 @@ export interface CellDiagnostic {
 
 export type CompileResult = { ok: true; js: string } | { ok: false; diagnostics: CellDiagnostic[] };
 
+/** How a cell that compiled may be reused (see CellCompiler.compiledReuse). */
+export interface CompiledReuse {
+  /** Whether committing it changes what later cells see (false: its commit can be left out). */
+  records: boolean;
+  /** Whether its script stays valid, without a check, until the next commit that records something. */
+  reusable: boolean;
+}
+
 export interface CellCompilerOptions {
   /** The notebook's folder: relative imports and the user's packages resolve from here. */
   cwd: string;
@@ -39,6 +47,8 @@ type BindingKind = "let" | "const" | "function" | "class" | "enum" | "namespace"
 
 /** What an earlier cell's `let` is imported as, before the prefix declares it again as a `let`. */
 const LET_ALIAS = "__dropoutLabLet_";
+/** How many checked cells are remembered (see CellCompiler.#checked). */
+const CHECKED_LIMIT = 256;
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
@@ -139,6 +149,33 @@ function identifiers(source: TS.SourceFile): Set<string> {
   };
   visit(source);
   return out;
+}
+
+/** Whether a cell names a module or file: imports, `import()` and import types, `declare module "x"`, references. */
+function referencesModules(source: TS.SourceFile): boolean {
+  if (source.referencedFiles.length || source.typeReferenceDirectives.length || source.libReferenceDirectives.length) return true;
+  const visit = (node: TS.Node): boolean =>
+    ts.isImportDeclaration(node) ||
+    ts.isImportEqualsDeclaration(node) ||
+    (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined) ||
+    ts.isImportTypeNode(node) ||
+    (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) ||
+    (ts.isModuleDeclaration(node) && ts.isStringLiteral(node.name)) ||
+    !!ts.forEachChild(node, visit);
+  return !!ts.forEachChild(source, visit);
+}
+
+/**
+ * A cell that declares, imports, augments and references nothing leaves later cells nothing: committing it
+ * changes nothing (keeping it would only grow every later program, a long session's memory and time per cell).
+ */
+function leavesNothing(source: TS.SourceFile): boolean {
+  return (
+    declaredNames(source).names.size === 0 &&
+    !source.statements.some((s) => isAugmentation(s) || ts.isImportDeclaration(s)) &&
+    !source.referencedFiles.length &&
+    !source.typeReferenceDirectives.length
+  );
 }
 
 function parse(code: string): TS.SourceFile {
@@ -298,7 +335,14 @@ export class CellCompiler {
   readonly #moduleCache: TS.ModuleResolutionCache;
   readonly #typeCache: TS.TypeReferenceDirectiveResolutionCache;
   #missingModule = false;
-  #lastCompiled: { code: string; cellName: string } | undefined;
+  #lastCompiled: { code: string; cellName: string; reuse: CompiledReuse } | undefined;
+  /**
+   * Scripts of the cells that passed the check since the last commit that changed what cells see, by their
+   * code: running such a cell again skips the check. Only cells that import and reference no module are kept,
+   * with the versions of the user's own files their program read (an earlier cell may import one, and it may
+   * be edited beside the notebook).
+   */
+  readonly #checked = new Map<string, { js: string; files: [string, string][]; records: boolean }>();
   /** The prefix the last `prepare` built a program for. */
   #prepared: string | undefined;
 
@@ -513,6 +557,11 @@ export class CellCompiler {
   }
 
   #compile(code: string, cellName: string): CompileResult {
+    const checked = this.#checked.get(code);
+    if (checked && checked.files.every(([file, version]) => this.#version(file) === version)) {
+      this.#lastCompiled = { code, cellName, reuse: { records: checked.records, reusable: checked.files.length === 0 } };
+      return { ok: true, js: checked.js };
+    }
     if (this.#missingModule) {
       // A package may have been installed since the last failed lookup.
       this.#moduleCache.clear();
@@ -550,8 +599,27 @@ export class CellCompiler {
         })),
       };
     }
-    this.#lastCompiled = { code, cellName };
+    const records = !leavesNothing(source);
+    if (this.#checked.size >= CHECKED_LIMIT) this.#checked.clear();
+    const files = referencesModules(source) ? undefined : this.#userFiles(program);
+    if (files) this.#checked.set(code, { js: result.js, files, records });
+    this.#lastCompiled = { code, cellName, reuse: { records, reusable: files?.length === 0 } };
     return result;
+  }
+
+  /** The user's own files in a program (not packages, the kernel's build or the notebook's cells), with their versions. */
+  #userFiles(program: TS.Program): [string, string][] {
+    const out: [string, string][] = [];
+    for (const { fileName } of program.getSourceFiles()) {
+      if (this.#files.has(fileName) || fileName.includes("/node_modules/") || fileName.startsWith(this.#kernelDist)) continue;
+      out.push([fileName, this.#version(fileName)]);
+    }
+    return out;
+  }
+
+  /** How the cell compiled last (`code`) may be reused, or undefined when `code` is not that cell. */
+  compiledReuse(code: string): CompiledReuse | undefined {
+    return this.#lastCompiled?.code === code ? this.#lastCompiled.reuse : undefined;
   }
 
   /**
@@ -601,12 +669,9 @@ export class CellCompiler {
   commit(code: string): void {
     const index = this.#cells.length;
     const source = parse(code);
+    if (leavesNothing(source)) return;
     const { names } = declaredNames(source);
-    // A cell that declares, imports, augments and references nothing leaves later cells nothing: keeping it
-    // would only grow every later program (a long session's memory and time per cell).
     const augments = source.statements.some(isAugmentation);
-    const imports = source.statements.some((s) => ts.isImportDeclaration(s));
-    if (names.size === 0 && !augments && !imports && !source.referencedFiles.length && !source.typeReferenceDirectives.length) return;
     this.#setCurrent(source, "check");
     const base = path.join(this.#cwd, `__dropout_lab_${this.#id}_cell_${index}__`);
     const emitted = this.#declarations();
@@ -614,6 +679,7 @@ export class CellCompiler {
     this.#files.set(file, { text: emitted ?? this.#files.get(this.#checkFile)!.text, version: 1 });
     const name = this.#lastCompiled?.code === code ? this.#lastCompiled.cellName : `cell ${index + 1}`;
     this.#cells.push({ file, name, code });
+    this.#checked.clear();
     if (augments) this.#augmenting.push(file);
     for (const [name, kind] of names) this.#visible.set(name, { cell: index, kind });
   }

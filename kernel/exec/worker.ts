@@ -12,7 +12,7 @@ import { createRequire, isBuiltin } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { parentPort, workerData } from "node:worker_threads";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { html, md, safeInspect, svg, toMimeBundle } from "./display.js";
 import type { ErrorInfo, ExecEvent, ExecuteOutcome } from "./types.js";
 
@@ -30,7 +30,9 @@ export type ToWorker =
   | { type: "comm_open"; id: number; commId: string; targetName: string; data: unknown; metadata: Record<string, unknown> }
   | { type: "comm_msg"; id: number; commId: string; data: unknown; metadata: Record<string, unknown> }
   | { type: "comm_close"; id: number; commId: string; data: unknown; metadata: Record<string, unknown> }
-  | { type: "comm_info"; id: number; targetName?: string };
+  | { type: "comm_info"; id: number; targetName?: string }
+  /** The port the compiler thread sends cells ("run") through, replacing any earlier one. */
+  | { type: "compiler_port"; port: MessagePort };
 
 /** Messages to the main thread, all through the same port so their order is kept. */
 export type FromWorker =
@@ -242,6 +244,8 @@ async function evaluate(
     objectGroup: OBJECT_GROUP,
   });
   const result = await (race ? Promise.race([evaluation, race]) : evaluation);
+  // A primitive result (and no exception) hands out no object: there is no group to release.
+  const handedOut = result.result.objectId !== undefined || result.exceptionDetails !== undefined;
   try {
     const details = result.exceptionDetails;
     if (details) {
@@ -250,7 +254,7 @@ async function evaluate(
     }
     return { value: await localValue(result.result) };
   } finally {
-    await post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
+    if (handedOut) await post("Runtime.releaseObjectGroup", { objectGroup: OBJECT_GROUP });
   }
 }
 
@@ -517,7 +521,9 @@ function reply(id: number, value: unknown): void {
   send({ type: "reply", id, value });
 }
 
-port.on("message", (message: ToWorker) => {
+let compilerPort: MessagePort | undefined;
+
+function onMessage(message: ToWorker): void {
   switch (message.type) {
     case "run":
       void run(message);
@@ -548,7 +554,13 @@ port.on("message", (message: ToWorker) => {
       reply(message.id, info);
       break;
     }
+    case "compiler_port":
+      compilerPort?.close();
+      compilerPort = message.port;
+      compilerPort.on("message", onMessage);
+      break;
   }
-});
+}
+port.on("message", onMessage);
 
 send({ type: "ready" });

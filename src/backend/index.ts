@@ -16,8 +16,8 @@ import { availableParallelism } from "node:os";
 import * as ref from "./reference.js";
 import { Runtime, availableModules, type WasmBackend, type WasmModule } from "./runtime.js";
 
-export type { Activation, BinaryOp } from "./reference.js";
-import type { Activation, BinaryOp } from "./reference.js";
+export type { Activation, BinaryOp, LstmMasks, LstmBackwardMasks } from "./reference.js";
+import type { Activation, BinaryOp, LstmMasks, LstmBackwardMasks } from "./reference.js";
 
 export type BackendName = "js" | "simd" | "relaxed";
 
@@ -657,16 +657,23 @@ export function maxPoolBackward(x: Float32Array, g: Float32Array, dx: Float32Arr
   r.back(dx, pd, nx);
 }
 
-function lstmDims(fn: string, batch: number, hidden: number, arrays: [Float32Array, number, string][]): void {
+function lstmDims(fn: string, batch: number, hidden: number, arrays: [Float32Array | undefined, number, string][]): void {
   dims(fn, batch, hidden);
-  for (const [a, n, what] of arrays) check(a, n, what, fn);
+  for (const [a, n, what] of arrays) if (a) check(a, n, what, fn);
+}
+
+/** Throws unless the arrays that go with a mask are given with it. */
+function lstmPairs(fn: string, pairs: [Float32Array | undefined, Float32Array | undefined, string][]): void {
+  for (const [mask, other, what] of pairs) if (mask && !other) throw new TypeError(`${fn}: ${what}`);
 }
 
 /**
  * Fused LSTM cell, PyTorch gate order (i, f, g, o): gates[batch×4H] holds each row's pre-activations
  * (i block, then f, g, o). Writes act = (σ(i), σ(f), tanh(g), σ(o)) (may alias gates), c = f·cPrev + i·g
  * and h = o·tanh(c). Every step is a float32 operation with the float32 exp of ./reference.ts (`expf`),
- * bit-identical across backends and thread counts.
+ * bit-identical across backends and thread counts. The optional masks (each [batch×hidden]) fuse the
+ * recurrent regularizers: `g` multiplies g (recurrent dropout), zoneout `zc` writes cOut = cPrev where it is 1
+ * (else c), zoneout `zh` puts hPrev in h where it is 1, and `v` writes hm = h·v (variational recurrent mask).
  */
 export function lstmForward(
   gates: Float32Array,
@@ -676,30 +683,41 @@ export function lstmForward(
   act: Float32Array,
   batch: number,
   hidden: number,
+  masks: LstmMasks = {},
 ): void {
   const n = batch * hidden;
-  lstmDims("lstmForward", batch, hidden, [[gates, 4 * n, "gates"], [cPrev, n, "cPrev"], [c, n, "c"], [h, n, "h"], [act, 4 * n, "act"]]);
+  const { g: gm, zc, cOut, zh, hPrev, v, hm } = masks;
+  lstmDims("lstmForward", batch, hidden, [[gates, 4 * n, "gates"], [cPrev, n, "cPrev"], [c, n, "c"], [h, n, "h"], [act, 4 * n, "act"],
+    [gm, n, "g mask"], [zc, n, "zc"], [cOut, n, "cOut"], [zh, n, "zh"], [hPrev, n, "hPrev"], [v, n, "v"], [hm, n, "hm"]]);
+  lstmPairs("lstmForward", [[zc, cOut, "zc needs cOut"], [zh, hPrev, "zh needs hPrev"], [v, hm, "v needs hm"]]);
   const r = rt();
   if (!r || n === 0 || hidden % 4 !== 0) {
-    ref.lstmForward(gates, cPrev, c, h, act, batch, hidden);
+    ref.lstmForward(gates, cPrev, c, h, act, batch, hidden, masks);
     return;
   }
-  r.scratch(r.need(gates, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(h, n) + (act === gates ? 0 : r.need(act, 4 * n)));
+  const opt = (a: Float32Array | undefined) => (a ? r.need(a, n) : 0);
+  r.scratch(r.need(gates, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(h, n) + (act === gates ? 0 : r.need(act, 4 * n))
+    + opt(gm) + opt(zc) + opt(cOut) + opt(zh) + opt(hPrev) + opt(v) + opt(hm));
   const pg = r.place(gates, 4 * n);
   const pp = r.place(cPrev, n);
   const pc = r.place(c, n, false);
   const ph = r.place(h, n, false);
   const pa = act === gates ? pg : r.place(act, 4 * n, false);
-  r.run("lstmForward", [pg, pp, pc, ph, pa, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  const at = (a: Float32Array | undefined, copyIn = true) => (a ? r.place(a, n, copyIn) : 0);
+  const pm = [at(gm), at(zc), at(cOut, false), at(zh), at(hPrev), at(v), at(hm, false)];
+  r.run("lstmForward", [pg, pp, pc, ph, pa, ...pm, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
   r.back(c, pc, n);
   r.back(h, ph, n);
   r.back(act, pa, 4 * n);
+  if (cOut) r.back(cOut, pm[2]!, n);
+  if (hm) r.back(hm, pm[6]!, n);
 }
 
 /**
- * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradient reaching c from the next step),
+ * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradients reaching its h and c outputs),
  * writes dGates (pre-activation gradients; may alias act) and dcPrev (may alias dc), in float32 steps,
- * bit-identical across backends and thread counts.
+ * bit-identical across backends and thread counts. With the forward's masks: `g`, `zc`, `zh` (then dhPrev
+ * receives the part of dh that zoneout passes to hPrev) and `v` with dhm (the gradient of hm).
  */
 export function lstmBackward(
   act: Float32Array,
@@ -711,16 +729,22 @@ export function lstmBackward(
   dcPrev: Float32Array,
   batch: number,
   hidden: number,
+  masks: LstmBackwardMasks = {},
 ): void {
   const n = batch * hidden;
-  lstmDims("lstmBackward", batch, hidden, [[act, 4 * n, "act"], [cPrev, n, "cPrev"], [c, n, "c"], [dh, n, "dh"], [dc, n, "dc"], [dGates, 4 * n, "dGates"], [dcPrev, n, "dcPrev"]]);
+  const { g: gm, zc, zh, dhPrev, v, dhm } = masks;
+  lstmDims("lstmBackward", batch, hidden, [[act, 4 * n, "act"], [cPrev, n, "cPrev"], [c, n, "c"], [dh, n, "dh"], [dc, n, "dc"], [dGates, 4 * n, "dGates"], [dcPrev, n, "dcPrev"],
+    [gm, n, "g mask"], [zc, n, "zc"], [zh, n, "zh"], [dhPrev, n, "dhPrev"], [v, n, "v"], [dhm, n, "dhm"]]);
+  lstmPairs("lstmBackward", [[zh, dhPrev, "zh needs dhPrev"], [v, dhm, "v needs dhm"]]);
   const r = rt();
   if (!r || n === 0 || hidden % 4 !== 0) {
-    ref.lstmBackward(act, cPrev, c, dh, dc, dGates, dcPrev, batch, hidden);
+    ref.lstmBackward(act, cPrev, c, dh, dc, dGates, dcPrev, batch, hidden, masks);
     return;
   }
   const sameG = dGates === act, sameC = dcPrev === dc;
-  r.scratch(r.need(act, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(dh, n) + r.need(dc, n) + (sameG ? 0 : r.need(dGates, 4 * n)) + (sameC ? 0 : r.need(dcPrev, n)));
+  const opt = (a: Float32Array | undefined) => (a ? r.need(a, n) : 0);
+  r.scratch(r.need(act, 4 * n) + r.need(cPrev, n) + r.need(c, n) + r.need(dh, n) + r.need(dc, n) + (sameG ? 0 : r.need(dGates, 4 * n)) + (sameC ? 0 : r.need(dcPrev, n))
+    + opt(gm) + opt(zc) + opt(zh) + opt(dhPrev) + opt(v) + opt(dhm));
   const pa = r.place(act, 4 * n);
   const pp = r.place(cPrev, n);
   const pc = r.place(c, n);
@@ -728,7 +752,10 @@ export function lstmBackward(
   const pd = r.place(dc, n);
   const pg = sameG ? pa : r.place(dGates, 4 * n, false);
   const pcp = sameC ? pd : r.place(dcPrev, n, false);
-  r.run("lstmBackward", [pa, pp, pc, ph, pd, pg, pcp, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  const at = (a: Float32Array | undefined, copyIn = true) => (a ? r.place(a, n, copyIn) : 0);
+  const pm = [at(gm), at(zc), at(zh), at(dhPrev, false), at(v), at(dhm)];
+  r.run("lstmBackward", [pa, pp, pc, ph, pd, pg, pcp, ...pm, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
   r.back(dGates, pg, 4 * n);
   r.back(dcPrev, pcp, n);
+  if (dhPrev) r.back(dhPrev, pm[3]!, n);
 }

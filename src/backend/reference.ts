@@ -363,9 +363,38 @@ export function tanhf(x: number): number {
 }
 
 /**
+ * Optional masks of the fused LSTM cell's forward, each [batch×hidden]: `g` multiplies the candidate g
+ * (recurrent dropout, scaled keep values); zoneout `zc` writes cOut = cPrev where zc is 1, else the new c;
+ * zoneout `zh` replaces h by hPrev where zh is 1; `v` (variational recurrent mask) writes hm = h·v.
+ */
+export interface LstmMasks {
+  g?: Float32Array;
+  zc?: Float32Array;
+  cOut?: Float32Array;
+  zh?: Float32Array;
+  hPrev?: Float32Array;
+  v?: Float32Array;
+  hm?: Float32Array;
+}
+
+/**
+ * The forward's masks for the backward: `g`, `zc`, `zh` (writing dhPrev, the part of h's gradient zoneout
+ * passes straight to hPrev) and `v` with dhm (the gradient reaching hm, added to dh as dhm·v).
+ */
+export interface LstmBackwardMasks {
+  g?: Float32Array;
+  zc?: Float32Array;
+  zh?: Float32Array;
+  dhPrev?: Float32Array;
+  v?: Float32Array;
+  dhm?: Float32Array;
+}
+
+/**
  * Fused LSTM cell, PyTorch gate order (i, f, g, o): gates[batch×4H] holds the pre-activations of each row
  * (i block, then f, g, o). Writes act = (σ(i), σ(f), tanh(g), σ(o)) (act may alias gates),
- * c = f·cPrev + i·g and h = o·tanh(c), every step in float32. Bit-identical across backends.
+ * c = f·cPrev + i·g and h = o·tanh(c), every step in float32, with the optional masks (LstmMasks).
+ * Bit-identical across backends.
  */
 export function lstmForward(
   gates: Float32Array,
@@ -375,10 +404,12 @@ export function lstmForward(
   act: Float32Array,
   batch: number,
   hidden: number,
+  m: LstmMasks = {},
 ): void {
   for (let b = 0; b < batch; b++) {
     for (let j = 0; j < hidden; j++) {
       const at = b * 4 * hidden + j;
+      const k = b * hidden + j;
       const ig = sigmoidf(gates[at]!);
       const fg = sigmoidf(gates[at + hidden]!);
       const gg = tanhf(gates[at + 2 * hidden]!);
@@ -387,17 +418,21 @@ export function lstmForward(
       act[at + hidden] = fg;
       act[at + 2 * hidden] = gg;
       act[at + 3 * hidden] = og;
-      const cv = f(f(fg * cPrev[b * hidden + j]!) + f(ig * gg));
-      c[b * hidden + j] = cv;
-      h[b * hidden + j] = f(og * tanhf(cv));
+      const cv = f(f(fg * cPrev[k]!) + f(ig * (m.g ? f(gg * m.g[k]!) : gg)));
+      c[k] = cv;
+      let hv = f(og * tanhf(cv));
+      if (m.zc) m.cOut![k] = m.zc[k] === 1 ? cPrev[k]! : cv;
+      if (m.zh && m.zh[k] === 1) hv = m.hPrev![k]!;
+      h[k] = hv;
+      if (m.v) m.hm![k] = f(hv * m.v[k]!);
     }
   }
 }
 
 /**
- * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradient reaching c from the next step),
- * writes dGates (pre-activation gradients; may alias act) and dcPrev (may alias dc), in float32.
- * Bit-identical across backends.
+ * Backward of lstmForward: from act, cPrev, c, dh and dc (the gradients reaching its h and c outputs),
+ * writes dGates (pre-activation gradients; may alias act) and dcPrev (may alias dc), in float32, with the
+ * forward's masks (LstmBackwardMasks). Bit-identical across backends.
  */
 export function lstmBackward(
   act: Float32Array,
@@ -409,6 +444,7 @@ export function lstmBackward(
   dcPrev: Float32Array,
   batch: number,
   hidden: number,
+  m: LstmBackwardMasks = {},
 ): void {
   for (let b = 0; b < batch; b++) {
     for (let j = 0; j < hidden; j++) {
@@ -416,13 +452,26 @@ export function lstmBackward(
       const k = b * hidden + j;
       const ig = act[at]!, fg = act[at + hidden]!, gg = act[at + 2 * hidden]!, og = act[at + 3 * hidden]!;
       const tc = tanhf(c[k]!);
-      const dhv = dh[k]!;
-      const dct = f(dc[k]! + f(f(dhv * og) * f(1 - f(tc * tc))));
-      dGates[at] = f(f(dct * gg) * f(ig * f(1 - ig)));
+      let dhv = dh[k]!;
+      if (m.v) dhv = f(dhv + f(m.dhm![k]! * m.v[k]!));
+      if (m.zh) {
+        const keep = m.zh[k] === 1;
+        m.dhPrev![k] = keep ? dhv : 0;
+        if (keep) dhv = 0;
+      }
+      let dcv = dc[k]!;
+      let dcKeep = 0;
+      if (m.zc && m.zc[k] === 1) {
+        dcKeep = dcv;
+        dcv = 0;
+      }
+      const dct = f(dcv + f(f(dhv * og) * f(1 - f(tc * tc))));
+      const gm = m.g ? m.g[k]! : 1;
+      dGates[at] = f(f(dct * (m.g ? f(gg * gm) : gg)) * f(ig * f(1 - ig)));
       dGates[at + hidden] = f(f(dct * cPrev[k]!) * f(fg * f(1 - fg)));
-      dGates[at + 2 * hidden] = f(f(dct * ig) * f(1 - f(gg * gg)));
+      dGates[at + 2 * hidden] = f(f(m.g ? f(f(dct * ig) * gm) : f(dct * ig)) * f(1 - f(gg * gg)));
       dGates[at + 3 * hidden] = f(f(dhv * tc) * f(og * f(1 - og)));
-      dcPrev[k] = f(dct * fg);
+      dcPrev[k] = m.zc ? f(f(dct * fg) + dcKeep) : f(dct * fg);
     }
   }
 }

@@ -3,21 +3,23 @@
  * GRU r, z, n), weight layout and parameter names (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0), so a
  * PyTorch state dict loads as is. The layers carry the recurrent regularizers as options: dropout between layers,
  * variational (Gal & Ghahramani) masks fixed over a sequence, recurrent dropout on the cell update (Semeniuta et
- * al.), and zoneout (Krueger et al.). Gate math is composed from engine ops.
+ * al.), and zoneout (Krueger et al.). The LSTM's gate math and its regularizers run in the backend's fused cell
+ * (one call per step each way); the GRU's is composed from engine ops.
  */
 import { Key, foldIn, nextKey, split } from "../random/keys.js";
 import { Tensor } from "../tensor/tensor.js";
-import { fmt } from "../tensor/shape.js";
+import { fmt, sizeOf } from "../tensor/shape.js";
+import * as backend from "../backend/index.js";
 import { add, mul, sigmoid, sub, tanh } from "../tensor/ops.js";
 import { reshape, slice, stack } from "../tensor/shapeops.js";
 import { dropout, linear, linearAddBlock, lstmCell } from "../tensor/layers.js";
-import { accumulate, result } from "../tensor/tensor.js";
+import { accumulate, gradBuffer, result } from "../tensor/tensor.js";
 import { alloc, gradAlloc, release } from "../tensor/pool.js";
 import { zeros } from "../tensor/creation.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
 import { checkInt } from "./layers.js";
-import { KeyStream, affine, checkRate, drawKeepMask, keepMask } from "./noise.js";
+import { KeyStream, checkRate, drawKeepMask, keepMask } from "./noise.js";
 
 /** Options of the cells. */
 export interface CellOptions {
@@ -131,25 +133,77 @@ function mixBy(a: Tensor, b: Tensor, shape: readonly number[], mask: () => Float
   });
 }
 
+/** Zeros in the backend's memory (read in place), the input of the mask draws. */
+let maskZeros = new Float32Array(0);
+
+/** Draws keepMask(k, p)'s units times `scale` into d and returns it. */
+function drawInto(k: Key, p: number, scale: number, d: Float32Array): Float32Array {
+  const n = d.length;
+  if (maskZeros.length < n) maskZeros = backend.allocate(n);
+  // The fused dropout kernel draws by keepMask's rule and writes the scale where kept into d; its other
+  // output, the zero input times the mask, goes over the input, which stays zero.
+  const zero = maskZeros.subarray(0, n);
+  backend.dropout(k.k0, k.k1, 0, 1 - p, scale, zero, zero, d);
+  return d;
+}
+
 /** The array zoneout masks are drawn into when they are not recorded (each use draws it again). */
 let zoneScratch = new Float32Array(0);
 
-/** One LSTM step from block t of the input projection xp [T, B, 4H]; returns [h, c] before zoneout. */
-function lstmStep(xp: Tensor, t: number, h: Tensor, c: Tensor, w: Weights, H: number, gMask: Tensor | null): [Tensor, Tensor] {
+/** One LSTM step from block t of the input projection xp [T, B, 4H]; returns [h, c]. */
+function lstmStep(xp: Tensor, t: number, h: Tensor, c: Tensor, w: Weights): [Tensor, Tensor] {
   const gates = linearAddBlock(xp, t, h, w.whh, w.bhh);
-  if (!gMask) {
-    const hc = lstmCell(gates, c);
-    // No backward reads the gates' values (lstmCell keeps its activations): the array serves the next step.
-    release(gates.data);
-    return hc;
-  }
-  const i = sigmoid(slice(gates, [null, [0, H]]));
-  const f = sigmoid(slice(gates, [null, [H, 2 * H]]));
-  let g = tanh(slice(gates, [null, [2 * H, 3 * H]]));
-  const o = sigmoid(slice(gates, [null, [3 * H, 4 * H]]));
-  if (gMask) g = mul(g, gMask);
-  const cNew = add(mul(f, c), mul(i, g));
-  return [mul(o, tanh(cNew)), cNew];
+  const hc = lstmCell(gates, c);
+  // No backward reads the gates' values (lstmCell keeps its activations): the array serves the next step.
+  release(gates.data);
+  return hc;
+}
+
+/** The masks of one training step of the fused LSTM cell, [B, H] each (see backend.lstmForward). */
+interface StepMasks {
+  /** Scaled keep mask on the candidate g (recurrent dropout). */
+  g?: Float32Array;
+  /** Zoneout of c and h: 1 keeps the previous value. */
+  zc?: Float32Array;
+  zh?: Float32Array;
+  /** Variational recurrent mask (scaled): the cell also returns hm = h·v, the next step's recurrent input. */
+  v?: Float32Array;
+}
+
+/**
+ * One LSTM step with its masks in the backend's fused cell: returns [h, c] after zoneout, and hm with a
+ * variational mask. One node holds every output; h, c and hm are views whose gradients land in its slices.
+ * The backward takes the same masks from `again()`.
+ */
+function maskedCell(gates: Tensor, cPrev: Tensor, hPrev: Tensor, m: StepMasks, again: () => StepMasks): Tensor[] {
+  const [B, H] = cPrev.shape as [number, number];
+  const n = B * H;
+  const parts = m.v ? 3 : 2;
+  const act = alloc(4 * n);
+  // The outputs, then (with zoneout on c, whose output then differs from it) the new c the backward needs.
+  const out = alloc((m.zc ? parts + 1 : parts) * n);
+  const view = (i: number) => out.subarray(i * n, (i + 1) * n);
+  const cNew = view(m.zc ? parts : 1);
+  backend.lstmForward(gates.data, cPrev.data, cNew, view(0), act, B, H, {
+    g: m.g, zc: m.zc, cOut: m.zc ? view(1) : undefined, zh: m.zh, hPrev: m.zh ? hPrev.data : undefined, v: m.v, hm: m.v ? view(2) : undefined,
+  });
+  const parents = m.zh ? [gates, cPrev, hPrev] : [gates, cPrev];
+  const all = result(out.subarray(0, parts * n), [parts, B, H], "lstmCell", parents, (g) => {
+    const dGates = gradAlloc(4 * n, false);
+    const dcPrev = gradAlloc(n, false);
+    const dhPrev = m.zh ? gradAlloc(n, false) : undefined;
+    const m2 = again();
+    backend.lstmBackward(act, cPrev.data, cNew, g.subarray(0, n), g.subarray(n, 2 * n), dGates, dcPrev, B, H, {
+      g: m2.g, zc: m2.zc, zh: m2.zh, dhPrev, v: m2.v, dhm: m.v ? g.subarray(2 * n) : undefined,
+    });
+    accumulate(gates, dGates, true);
+    accumulate(cPrev, dcPrev, true);
+    if (dhPrev) accumulate(hPrev, dhPrev, true);
+  });
+  return Array.from({ length: parts }, (_, i) => result(view(i), [B, H], "lstmCell", [all], (g) => {
+    const d = gradBuffer(all).subarray(i * n, (i + 1) * n);
+    for (let j = 0; j < n; j++) d[j] += g[j]!;
+  }));
 }
 
 /** One GRU step from the input projection xp [B, 3H]; hIn is h after any recurrent mask. */
@@ -201,7 +255,7 @@ export class LSTMCell extends CellBase {
     const h = state?.h ?? zeros([B, this.hiddenSize]);
     const c = state?.c ?? zeros([B, this.hiddenSize]);
     const xp = linear(x, this.w.wih, this.w.bih);
-    const [h1, c1] = lstmStep(reshape(xp, [1, ...xp.shape]), 0, h, c, this.w, this.hiddenSize, null);
+    const [h1, c1] = lstmStep(reshape(xp, [1, ...xp.shape]), 0, h, c, this.w);
     return { h: h1, c: c1 };
   }
 }
@@ -221,6 +275,28 @@ export class GRUCell extends CellBase {
 // Key domains of the masks within one forward pass: foldIn(foldIn(foldIn(passKey, layer), kind), step).
 // Recorded under "l<layer>.<name>".
 const KIND = { input: 0, recurrent: 1, between: 2, update: 3, "zoneout.c": 4, "zoneout.h": 5 } as const;
+
+function maskKey(pass: Key, l: number, kind: keyof typeof KIND, t: number): Key {
+  return foldIn(foldIn(foldIn(pass, l), KIND[kind]), t);
+}
+
+/** The masks of one layer and kind for every step of a sequence, and the pass that drew them. */
+interface MaskBuffer {
+  data: Float32Array;
+  pass: Key;
+}
+
+/** What the steps of one layer share in a forward pass. */
+interface LayerPass {
+  /** The pass's key (null in evaluation). */
+  pass: Key | null;
+  /** The layer. */
+  l: number;
+  /** The variational recurrent mask (scaled), or null. */
+  recMask: Tensor | null;
+  /** [B, H]. */
+  shape: number[];
+}
 
 abstract class RecurrentBase extends Module {
   /** The masks' random stream: one key per training forward pass. */
@@ -278,15 +354,21 @@ abstract class RecurrentBase extends Module {
     }
     return Array.from({ length: this.numLayers }, (_, l) => reshape(slice(s, [[l, l + 1]]), [B, H]));
   }
-  /** A mask for (layer, kind, step) of shape, 1/(1−p)-scaled when `scaled`; recorded unscaled. */
-  protected mask(pass: Key, l: number, kind: keyof typeof KIND, t: number, shape: number[], p: number, scaled: boolean): Tensor {
-    const k = foldIn(foldIn(foldIn(pass, l), KIND[kind]), t);
-    const m = keepMask(k, shape, p, 1);
-    if (this.recordMasks) (this.lastMasks[`l${l}.${kind}`] ??= []).push(m);
-    return scaled ? new Tensor(affine(m.data, 1 / (1 - p)), shape) : m;
+  /**
+   * The keep mask of (layer, kind, step) of shape, 1/(1−p)-scaled when `scaled`, drawn into `d` (a new array
+   * by default); recorded unscaled.
+   */
+  protected draw(pass: Key, l: number, kind: keyof typeof KIND, t: number, shape: number[], p: number, scaled: boolean, d = new Float32Array(sizeOf(shape))): Float32Array {
+    drawInto(maskKey(pass, l, kind, t), p, scaled ? 1 / (1 - p) : 1, d);
+    if (this.recordMasks) (this.lastMasks[`l${l}.${kind}`] ??= []).push(new Tensor(d.map((v) => (v === 0 ? 0 : 1)), shape));
+    return d;
   }
-  /** Runs every layer; `step` advances one layer by one step and returns its new states. */
-  protected run(x: Tensor, states: Tensor[][], step: (l: number, xp: Tensor, t: number, st: Tensor[], hIn: Tensor, update: Tensor | null) => Tensor[]): { output: Tensor; finals: Tensor[][] } {
+  /** draw's mask as a tensor. */
+  protected mask(pass: Key, l: number, kind: keyof typeof KIND, t: number, shape: number[], p: number, scaled: boolean): Tensor {
+    return new Tensor(this.draw(pass, l, kind, t, shape, p, scaled), shape);
+  }
+  /** Runs every layer; `step` advances layer lp.l by one step from its states st and returns the new states. */
+  protected run(x: Tensor, states: Tensor[][], step: (lp: LayerPass, xp: Tensor, t: number, st: Tensor[]) => Tensor[]): { output: Tensor; finals: Tensor[][] } {
     const [T, B] = this.checkInput(x);
     const H = this.hiddenSize;
     const training = this.training;
@@ -302,14 +384,11 @@ abstract class RecurrentBase extends Module {
       }
       const xp = linear(seq, w.wih, w.bih);
       const recMask = pass && this.variational.recurrent > 0 ? this.mask(pass, l, "recurrent", 0, [B, H], this.variational.recurrent, true) : null;
+      const lp: LayerPass = { pass, l, recMask, shape: [B, H] };
       let st = states.map((s) => s[l]!);
       const outs: Tensor[] = [];
       for (let t = 0; t < T; t++) {
-        const h = st[0]!;
-        const hIn = recMask ? mul(h, recMask) : h;
-        const update = pass && this.recurrentDropout > 0 ? this.mask(pass, l, "update", t, [B, H], this.recurrentDropout, true) : null;
-        const next = step(l, xp, t, st, hIn, update);
-        st = next.map((n, i) => this.zone(pass, l, t, i, st[i]!, n, [B, H]));
+        st = step(lp, xp, t, st);
         outs.push(st[0]!);
       }
       // The input projection was only read by the steps' forward passes (its backward and theirs use other
@@ -318,7 +397,7 @@ abstract class RecurrentBase extends Module {
       finals.push(st);
       seq = stack(outs, 0);
       if (pass && l < this.numLayers - 1 && this.dropout > 0) {
-        const k = foldIn(foldIn(foldIn(pass, l), KIND.between), 0);
+        const k = maskKey(pass, l, "between", 0);
         if (this.recordMasks) this.lastMasks[`l${l}.between`] = [keepMask(k, seq.shape, this.dropout, 1)];
         seq = dropout(seq, this.dropout, { training: true, key: k });
       }
@@ -326,7 +405,7 @@ abstract class RecurrentBase extends Module {
     return { output: seq, finals };
   }
   /** Zoneout of state i (0: h, 1: c) between its previous and new value. */
-  private zone(pass: Key | null, l: number, t: number, i: number, prev: Tensor, next: Tensor, shape: number[]): Tensor {
+  protected zone(pass: Key | null, l: number, t: number, i: number, prev: Tensor, next: Tensor, shape: number[]): Tensor {
     const z = i === 0 ? this.zoneout.hidden : this.zoneout.cell;
     if (z === 0) return next;
     if (!pass) return add(mul(prev, z), mul(next, 1 - z));
@@ -334,7 +413,7 @@ abstract class RecurrentBase extends Module {
     const kind = i === 0 ? "zoneout.h" : "zoneout.c";
     if (this.recordMasks) return mix(prev, next, this.mask(pass, l, kind, t, shape, 1 - z, false));
     // Unrecorded, the mask is drawn from its key into a reused array, again for the backward pass.
-    const k = foldIn(foldIn(foldIn(pass, l), KIND[kind]), t);
+    const k = maskKey(pass, l, kind, t);
     const n = prev.size;
     return mixBy(prev, next, shape, () => {
       if (zoneScratch.length < n) zoneScratch = new Float32Array(n);
@@ -357,14 +436,52 @@ export class LSTM extends RecurrentBase {
   constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
     super(inputSize, hiddenSize, 4, options);
   }
+  /** Per layer and mask kind, the masks of every step of the last training pass, in the backend's memory. */
+  readonly #maskBuffers = new Map<string, MaskBuffer>();
+  /** The buffer of (layer, kind) with at least n floats, claimed by `pass` at step 0. */
+  private maskBuffer(l: number, kind: string, n: number, pass: Key, t: number): MaskBuffer {
+    const name = `${l}.${kind}`;
+    let buf = this.#maskBuffers.get(name);
+    if (!buf || buf.data.length < n) this.#maskBuffers.set(name, (buf = { data: backend.allocate(n), pass }));
+    if (t === 0) buf.pass = pass;
+    return buf;
+  }
   forward(x: Tensor, state?: RecurrentState): RecurrentOutput {
-    const B = this.checkInput(x)[1];
-    const H = this.hiddenSize;
+    const [T, B] = this.checkInput(x);
     const h0 = this.initial(state?.h, B, "h");
     const c0 = this.initial(state?.c, B, "c");
-    const { output, finals } = this.run(x, [h0, c0], (l, xp, t, st, hIn, update) => {
+    const { cell: zc, hidden: zh } = this.zoneout;
+    const rd = this.recurrentDropout;
+    const n = B * this.hiddenSize;
+    const { output, finals } = this.run(x, [h0, c0], (lp, xp, t, st) => {
+      const { pass, l, recMask, shape } = lp;
       const w = this.layers[l]!;
-      return lstmStep(xp, t, hIn, st[1]!, w, H, update);
+      const [h, c] = st as [Tensor, Tensor];
+      if (!pass || !(recMask || rd > 0 || zc > 0 || zh > 0)) {
+        const [h1, c1] = lstmStep(xp, t, h, c, w);
+        return [this.zone(pass, l, t, 0, h, h1, shape), this.zone(pass, l, t, 1, c, c1, shape)];
+      }
+      // Training with masks: the fused cell applies them; with a variational mask, the previous step's cell
+      // returned h·mask as its third state.
+      const hIn = recMask ? (t === 0 ? mul(h, recMask) : st[2]!) : h;
+      const gates = linearAddBlock(xp, t, hIn, w.whh, w.bhh);
+      // The per-step masks go into the layer's buffers, where the backward finds them unless a later pass
+      // has drawn over them (then it draws them again from their keys).
+      const kinds = [["update", rd, true, rd > 0], ["zoneout.h", 1 - zh, false, zh > 0], ["zoneout.c", 1 - zc, false, zc > 0]] as const;
+      const views = kinds.map(([kind, p, scaled, on]) => {
+        if (!on) return undefined;
+        const buf = this.maskBuffer(l, kind, T * n, pass, t);
+        return { buf, data: buf.data, d: this.draw(pass, l, kind, t, shape, p, scaled, buf.data.subarray(t * n, (t + 1) * n)) };
+      });
+      const masks = (ds: (Float32Array | undefined)[]): StepMasks => ({ g: ds[0], zh: ds[1], zc: ds[2], v: recMask?.data });
+      const next = maskedCell(gates, c, h, masks(views.map((v) => v?.d)), () => masks(views.map((v, i) => {
+        if (!v) return undefined;
+        if (v.buf.pass === pass && v.buf.data === v.data) return v.d;
+        const [kind, p, scaled] = kinds[i]!;
+        return drawInto(maskKey(pass, l, kind, t), p, scaled ? 1 / (1 - p) : 1, new Float32Array(n));
+      })));
+      release(gates.data);
+      return next;
     });
     return { output, h: stack(finals.map((f) => f[0]!), 0), c: stack(finals.map((f) => f[1]!), 0) };
   }
@@ -378,9 +495,12 @@ export class GRU extends RecurrentBase {
   forward(x: Tensor, state?: RecurrentState): RecurrentOutput {
     const B = this.checkInput(x)[1];
     const h0 = this.initial(state?.h, B, "h");
-    const { output, finals } = this.run(x, [h0], (l, xp, t, st, hIn, update) => {
+    const { output, finals } = this.run(x, [h0], ({ pass, l, recMask, shape }, xp, t, st) => {
+      const h = st[0]!;
+      const hIn = recMask ? mul(h, recMask) : h;
+      const update = pass && this.recurrentDropout > 0 ? this.mask(pass, l, "update", t, shape, this.recurrentDropout, true) : null;
       const xt = reshape(slice(xp, [[t, t + 1]]), xp.shape.slice(1));
-      return [gruStep(xt, st[0]!, hIn, this.layers[l]!, this.hiddenSize, update)];
+      return [this.zone(pass, l, t, 0, h, gruStep(xt, h, hIn, this.layers[l]!, this.hiddenSize, update), shape)];
     });
     return { output, h: stack(finals.map((f) => f[0]!), 0) };
   }

@@ -40,8 +40,12 @@
 /**
  * gates[b×4H] (pre-activations) → act = (σ(i), σ(f), tanh(g), σ(o)); c = f·cPrev + i·g; h = o·tanh(c).
  * H must be a multiple of 4 (the JavaScript side checks). act may alias gates.
+ * Optional masks (address 0 = none), each [batch×H]: gm multiplies g (recurrent dropout, scaled values);
+ * zoneout zc / zh (1 keeps the previous value) write cOut = zc ? cPrev : c and replace h by hPrev where zh is
+ * 1; vm (variational recurrent mask) writes hm = h·vm, the next step's input to the recurrent weights.
  */
-export function lstmForward(gates: usize, cPrev: usize, c: usize, h: usize, act: usize, batch: i32, hidden: i32, tid: i32, nt: i32): void {
+export function lstmForward(gates: usize, cPrev: usize, c: usize, h: usize, act: usize, gm: usize, zc: usize, cOut: usize, zh: usize, hPrev: usize, vm: usize, hm: usize, batch: i32, hidden: i32, tid: i32, nt: i32): void {
+  const one = f32x4.splat(1);
   const b1 = <i32>(<i64>batch * <i64>(tid + 1) / <i64>nt);
   for (let b = <i32>(<i64>batch * <i64>tid / <i64>nt); b < b1; b++) {
     const g0 = gates + <usize>b * <usize>hidden * 16;
@@ -49,6 +53,7 @@ export function lstmForward(gates: usize, cPrev: usize, c: usize, h: usize, act:
     const row = <usize>b * <usize>hidden * 4;
     const hb = <usize>hidden * 4;
     for (let j: usize = 0; j < hb; j += 16) {
+      const k = row + j;
       const ig = sigmoidV(v128.load(g0 + j));
       const fg = sigmoidV(v128.load(g0 + hb + j));
       const gg = tanhV(v128.load(g0 + 2 * hb + j));
@@ -57,19 +62,27 @@ export function lstmForward(gates: usize, cPrev: usize, c: usize, h: usize, act:
       v128.store(a0 + hb + j, fg);
       v128.store(a0 + 2 * hb + j, gg);
       v128.store(a0 + 3 * hb + j, og);
-      const cv = f32x4.add(f32x4.mul(fg, v128.load(cPrev + row + j)), f32x4.mul(ig, gg));
-      v128.store(c + row + j, cv);
-      v128.store(h + row + j, f32x4.mul(og, tanhV(cv)));
+      const cp = v128.load(cPrev + k);
+      const cv = f32x4.add(f32x4.mul(fg, cp), f32x4.mul(ig, gm != 0 ? f32x4.mul(gg, v128.load(gm + k)) : gg));
+      v128.store(c + k, cv);
+      let hv = f32x4.mul(og, tanhV(cv));
+      if (zc != 0) v128.store(cOut + k, v128.bitselect(cp, cv, f32x4.eq(v128.load(zc + k), one)));
+      if (zh != 0) hv = v128.bitselect(v128.load(hPrev + k), hv, f32x4.eq(v128.load(zh + k), one));
+      v128.store(h + k, hv);
+      if (vm != 0) v128.store(hm + k, f32x4.mul(hv, v128.load(vm + k)));
     }
   }
 }
 
 /**
- * Backward of lstmForward given dh and dc (the gradient reaching c from the next step): writes dGates
- * (pre-activation gradients, may alias act) and dcPrev (may alias dc).
+ * Backward of lstmForward given dh and dc (the gradients reaching its h and c outputs, after zoneout) and,
+ * with vm, dhm (the gradient reaching hm, added to dh as dhm·vm): writes dGates (pre-activation gradients,
+ * may alias act) and dcPrev (may alias dc), and with zh, dhPrev (the part of h's gradient that zoneout passes
+ * straight to hPrev). The masks are the forward's.
  */
-export function lstmBackward(act: usize, cPrev: usize, c: usize, dh: usize, dc: usize, dGates: usize, dcPrev: usize, batch: i32, hidden: i32, tid: i32, nt: i32): void {
+export function lstmBackward(act: usize, cPrev: usize, c: usize, dh: usize, dc: usize, dGates: usize, dcPrev: usize, gm: usize, zc: usize, zh: usize, dhPrev: usize, vm: usize, dhm: usize, batch: i32, hidden: i32, tid: i32, nt: i32): void {
   const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
   const b1 = <i32>(<i64>batch * <i64>(tid + 1) / <i64>nt);
   for (let b = <i32>(<i64>batch * <i64>tid / <i64>nt); b < b1; b++) {
     const a0 = act + <usize>b * <usize>hidden * 16;
@@ -77,18 +90,39 @@ export function lstmBackward(act: usize, cPrev: usize, c: usize, dh: usize, dc: 
     const row = <usize>b * <usize>hidden * 4;
     const hb = <usize>hidden * 4;
     for (let j: usize = 0; j < hb; j += 16) {
+      const k = row + j;
       const ig = v128.load(a0 + j);
       const fg = v128.load(a0 + hb + j);
       const gg = v128.load(a0 + 2 * hb + j);
       const og = v128.load(a0 + 3 * hb + j);
-      const tc = tanhV(v128.load(c + row + j));
-      const dhv = v128.load(dh + row + j);
-      const dct = f32x4.add(v128.load(dc + row + j), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
-      v128.store(d0 + j, f32x4.mul(f32x4.mul(dct, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
-      v128.store(d0 + hb + j, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + row + j)), f32x4.mul(fg, f32x4.sub(one, fg))));
-      v128.store(d0 + 2 * hb + j, f32x4.mul(f32x4.mul(dct, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+      const tc = tanhV(v128.load(c + k));
+      let dhv = v128.load(dh + k);
+      if (vm != 0) dhv = f32x4.add(dhv, f32x4.mul(v128.load(dhm + k), v128.load(vm + k)));
+      if (zh != 0) {
+        const keep = f32x4.eq(v128.load(zh + k), one);
+        v128.store(dhPrev + k, v128.bitselect(dhv, zero, keep));
+        dhv = v128.bitselect(zero, dhv, keep);
+      }
+      let dcv = v128.load(dc + k);
+      let dcKeep = zero;
+      if (zc != 0) {
+        const keep = f32x4.eq(v128.load(zc + k), one);
+        dcKeep = v128.bitselect(dcv, zero, keep);
+        dcv = v128.bitselect(zero, dcv, keep);
+      }
+      const dct = f32x4.add(dcv, f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+      if (gm != 0) {
+        const m = v128.load(gm + k);
+        v128.store(d0 + j, f32x4.mul(f32x4.mul(dct, f32x4.mul(gg, m)), f32x4.mul(ig, f32x4.sub(one, ig))));
+        v128.store(d0 + 2 * hb + j, f32x4.mul(f32x4.mul(f32x4.mul(dct, ig), m), f32x4.sub(one, f32x4.mul(gg, gg))));
+      } else {
+        v128.store(d0 + j, f32x4.mul(f32x4.mul(dct, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+        v128.store(d0 + 2 * hb + j, f32x4.mul(f32x4.mul(dct, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+      }
+      v128.store(d0 + hb + j, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + k)), f32x4.mul(fg, f32x4.sub(one, fg))));
       v128.store(d0 + 3 * hb + j, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(og, f32x4.sub(one, og))));
-      v128.store(dcPrev + row + j, f32x4.mul(dct, fg));
+      const dcp = f32x4.mul(dct, fg);
+      v128.store(dcPrev + k, zc != 0 ? f32x4.add(dcp, dcKeep) : dcp);
     }
   }
 }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { javascript, resultText, run, startExecutor } from "./helpers.js";
-import type { Executor } from "../../../kernel/exec/index.js";
+import { createExecutor, type Executor } from "../../../kernel/exec/index.js";
 
 /** Runs `code` and interrupts it after `delay` ms; returns the outcome and how long the stop took. */
 async function interruptAfter(executor: Executor, code: string, delay: number) {
@@ -76,4 +76,19 @@ describe("interrupt while a cell is type-checked", async () => {
     expect(r.outcome).toMatchObject({ status: "error", ename: "KeyboardInterrupt" });
     expect(resultText((await run(executor, "runs")).outcome)).toBe("0");
   });
+});
+
+describe("interrupt while the compiler thread checks a cell it would send to the evaluator itself", async () => {
+  const executor = createExecutor({ cwd: process.cwd() });
+  await executor.start();
+  afterAll(() => executor.shutdown());
+  // A type whose check takes seconds (a tuple built one element at a time, up to 600 elements).
+  const slowType = 'type Tup<N extends number, A extends 0[] = []> = A["length"] extends N ? A : Tup<N, [...A, 0]>;\nconst t: Tup<600>["length"] = 600;\n';
+
+  it("does not run the cell, and the next cell runs", async () => {
+    await run(executor, "var checkedRuns = 0;");
+    const r = await interruptAfter(executor, `${slowType}checkedRuns++;\nwhile (true) {}`, 100);
+    expect(r.outcome).toMatchObject({ status: "error", ename: "KeyboardInterrupt" });
+    expect(resultText((await run(executor, "checkedRuns")).outcome)).toBe("0");
+  }, 60_000);
 });

@@ -31,6 +31,15 @@ describe("TypeScript cells", async () => {
     expect(resultText((await run(executor, "typeof (globalThis as any).sideEffect")).outcome)).toBe("'undefined'");
   });
 
+  it("checks a cell run again against what later cells declared", async () => {
+    await run(executor, "const again = 2;");
+    for (let i = 0; i < 2; i++) expect(resultText((await run(executor, "again * 2")).outcome)).toBe("4");
+    await run(executor, "const again = 'two';");
+    const r = await run(executor, "again * 2");
+    expect(r.outcome).toMatchObject({ status: "error", ename: "TypeScriptError" });
+    expect(resultText((await run(executor, "again.length")).outcome)).toBe("3");
+  });
+
   it("maps runtime errors to the cell's lines", async () => {
     const r = await run(executor, "type T = { a: number };\nfunction fail(t: T): never {\n  throw new Error(`bad ${t.a}`);\n}\nfail({ a: 1 });");
     expect(r.outcome).toMatchObject({ ename: "Error", evalue: "bad 1" });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -153,10 +153,35 @@ describe("CellCompiler.compile", () => {
     // An earlier cell's own problems are not the current cell's.
     const local = new CellCompiler({ cwd, kernelRoot });
     local.commit("const broken: number = 'not a number'\nconst fine = 2");
-    expect(local.compile("fine + 1", "In[2]")).toEqual({ ok: true, js: "fine + 1;" });
+    expect(local.compile("fine + 1", "In[2]")).toEqual({ ok: true, js: "fine + 1" });
     const syntax = compiler.compile("let a = (1 +", "In[9]");
     expect(syntax.ok).toBe(false);
     if (!syntax.ok) expect(syntax.diagnostics[0]).toMatchObject({ line: 1, column: 13, code: 1109 });
+  });
+
+  it("remembers a checked cell until a commit changes what cells see; a changed file beside it is read again", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "dropout-lab-checked-"));
+    try {
+      const local = new CellCompiler({ cwd: dir, kernelRoot });
+      expect(local.compile("1 + 1", "In[1]")).toEqual({ ok: true, js: "1 + 1" });
+      local.commit("1 + 1"); // declares nothing: the same cell is not checked again
+      expect(local.compile("1 + 1", "In[2]")).toEqual({ ok: true, js: "1 + 1" });
+      expect(local.compile("y * 2", "In[3]").ok).toBe(false);
+      local.commit("const y = 'text'");
+      expect(local.compile("y.length", "In[4]").ok).toBe(true);
+      local.commit("const y = 2"); // the same cell is checked against the new y
+      expect(local.compile("y.length", "In[5]").ok).toBe(false);
+      // A cell that uses an earlier cell's import of the user's own file sees that file's edits.
+      writeFileSync(path.join(dir, "lib.ts"), "export const v: number = 1;\n");
+      expect(local.compile('import { v } from "./lib"', "In[6]").ok).toBe(true);
+      local.commit('import { v } from "./lib"');
+      expect(local.compile("const n: number = v", "In[7]").ok).toBe(true);
+      writeFileSync(path.join(dir, "lib.ts"), "export const v: string = 'one';\n");
+      utimesSync(path.join(dir, "lib.ts"), new Date(), new Date(Date.now() + 5000));
+      expect(local.compile("const n: number = v", "In[8]").ok).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("types the kernel's globals", () => {
@@ -313,6 +338,16 @@ describe("transpiled code in V8's REPL mode", () => {
     const code = "let n = 1\nconst inc = (x: number) => x + 1\nn = inc(n)\nexport { n }\n[n, n]";
     expect((await run(code)).value).toEqual([2, 2]);
     expect((await run("n = inc(n)\nimport type { Stats } from 'node:fs'\n[n]")).value).toEqual([3]);
+  });
+
+  it("keeps a plain JavaScript cell as written and erases types from any other", async () => {
+    const plain = await run("const plain = [1, 2].map((v) => v * 2) // doubled");
+    expect(plain.js).toBe("const plain = [1, 2].map((v) => v * 2) // doubled\nvoid 0;");
+    expect(plain.value).toBeUndefined();
+    expect((await run("plain.length // a line comment ends the cell")).value).toBe(2);
+    const typed = await run("const typed: number[] = plain\ntyped!.length as number");
+    expect(typed.js).not.toMatch(/: number|!\.| as /);
+    expect(typed.value).toBe(2);
   });
 
   it("never breaks a line where JavaScript forbids it", async () => {
