@@ -481,6 +481,26 @@ export function conv2d(
     return;
   }
   const threads = n > 1 && n * o * l * kk >= PARALLEL_MACS ? r.threads() : 1;
+  if (stride === 1) {
+    // Straight from padded images: weights packed once here, taps' offsets tabulated.
+    const work = r.kernels.convDirectWorkspaceBytes(c, h, w, o, k, pad);
+    const packed = Math.ceil(o / 4) * 4 * kk * 4;
+    r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(bias, o) + r.need(out, no) + packed + kk * 4 + work * threads + 192);
+    const px = r.place(x, nx);
+    const pw = r.place(weight, o * kk);
+    const pb = bias ? r.place(bias, o) : 0;
+    const po = r.place(out, no, false);
+    const ap = r.reserve(packed);
+    const offs = r.reserve(kk * 4);
+    const pws = r.reserve(work * threads);
+    const counter = r.reserve(4);
+    r.f32[counter >> 2] = 0;
+    r.kernels.convPackWeights(pw, ap, o, c, k, 0);
+    r.kernels.convOffsets(offs, c, k, h + 2 * pad, w + 2 * pad);
+    r.run("convForward", [px, ap, offs, pb, po, n, c, h, w, o, k, pad, pws, counter], threads);
+    r.back(out, po, no);
+    return;
+  }
   const work = r.kernels.convWorkspaceBytes(c, k, l);
   r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(bias, o) + r.need(out, no) + work * threads + 64);
   const px = r.place(x, nx);
@@ -516,8 +536,40 @@ export function conv2dBackward(
     return;
   }
   const threads = groups > 1 && n * o * l * kk >= PARALLEL_MACS ? r.threads() : 1;
-  const work = r.kernels.convWorkspaceBytes(c, k, l);
   const partBytes = Math.ceil((o * kk * 4) / 64) * 64 * groups;
+  if (stride === 1) {
+    const work = r.kernels.convDirectWorkspaceBytes(c, h, w, o, k, pad);
+    const taps = o * k * k;
+    const packed = gx ? Math.ceil(c / 4) * 4 * taps * 4 : 0;
+    r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(g, no) + r.need(gw, o * kk) + r.need(gx, nx) + partBytes + packed + (kk + taps) * 4 + work * threads + 320);
+    const px = r.place(x, nx);
+    const pw = r.place(weight, o * kk);
+    const pg = r.place(g, no);
+    const pgw = gw ? r.place(gw, o * kk) : 0;
+    const pgx = gx ? r.place(gx, nx) : 0;
+    const parts = gw ? r.reserve(partBytes) : 0;
+    const apT = r.reserve(packed);
+    const offsX = r.reserve(kk * 4);
+    const offsG = r.reserve(taps * 4);
+    const pws = r.reserve(work * threads);
+    const counter = r.reserve(4);
+    r.f32[counter >> 2] = 0;
+    const q = k - 1 - pad;
+    const [oh, ow] = convDims("conv2dBackward", c, h, w, k, k, 1, pad);
+    if (gx) {
+      r.kernels.convPackWeights(pw, apT, o, c, k, 1);
+      r.kernels.convOffsets(offsG, o, k, oh + 2 * q, ow + 2 * q);
+    }
+    r.kernels.convOffsets(offsX, c, k, h + 2 * pad, w + 2 * pad);
+    r.run("convBackward", [px, pg, apT, offsX, offsG, parts, pgx, groups, n, c, h, w, o, k, pad, pws, counter], threads);
+    if (gw) {
+      for (let q = 0; q < groups; q++) r.run("axpy", [1, parts + (q * partBytes) / groups, pgw, o * kk], 1);
+      r.back(gw, pgw, o * kk);
+    }
+    if (gx) r.back(gx, pgx, nx);
+    return;
+  }
+  const work = r.kernels.convWorkspaceBytes(c, k, l);
   r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(g, no) + r.need(gw, o * kk) + r.need(gx, nx) + partBytes + work * threads + 64);
   const px = r.place(x, nx);
   const pw = r.place(weight, o * kk);
