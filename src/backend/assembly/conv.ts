@@ -139,12 +139,77 @@ function maxPoolPlanes(x: usize, out: usize, g: usize, dx: usize, planes: i32, h
   }
 }
 
+/**
+ * maxPoolPlanes for 2×2 windows, stride 2, no padding, four outputs at a time: of the window's values a0, a1
+ * (top row), a2, a3 (bottom row) in the scalar loop's order, each replaces the best so far when greater, so
+ * the same value wins (a NaN only as a0). Backward adds g only at the winner's position (others untouched).
+ */
+function maxPool2x2(x: usize, out: usize, g: usize, dx: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, backward: bool, tid: i32, nt: i32): void {
+  const p1 = part(planes, tid + 1, nt);
+  for (let p = part(planes, tid, nt); p < p1; p++) {
+    for (let oi = 0; oi < oh; oi++) {
+      const top = <usize>p * <usize>(h * w) + <usize>(2 * oi * w);
+      const bottom = top + <usize>w;
+      const o = <usize>p * <usize>(oh * ow) + <usize>(oi * ow);
+      let oj = 0;
+      for (; oj + 4 <= ow; oj += 4) {
+        const t0 = v128.load(x + (top + <usize>(2 * oj)) * 4), t1 = v128.load(x + (top + <usize>(2 * oj)) * 4, 16);
+        const u0 = v128.load(x + (bottom + <usize>(2 * oj)) * 4), u1 = v128.load(x + (bottom + <usize>(2 * oj)) * 4, 16);
+        const a0 = i32x4.shuffle(t0, t1, 0, 2, 4, 6), a1 = i32x4.shuffle(t0, t1, 1, 3, 5, 7);
+        const a2 = i32x4.shuffle(u0, u1, 0, 2, 4, 6), a3 = i32x4.shuffle(u0, u1, 1, 3, 5, 7);
+        const s1 = f32x4.gt(a1, a0);
+        let best = v128.bitselect(a1, a0, s1);
+        const s2 = f32x4.gt(a2, best);
+        best = v128.bitselect(a2, best, s2);
+        const s3 = f32x4.gt(a3, best);
+        best = v128.bitselect(a3, best, s3);
+        if (!backward) {
+          v128.store(out + (o + <usize>oj) * 4, best);
+          continue;
+        }
+        // Winner masks: a3 if s3, else a2 if s2, else a1 if s1, else a0.
+        const w3 = s3;
+        const w2 = v128.andnot(s2, s3);
+        const w1 = v128.andnot(s1, v128.or(s2, s3));
+        const w0 = v128.not(v128.or(s1, v128.or(s2, s3)));
+        const gv = v128.load(g + (o + <usize>oj) * 4);
+        const glo = i32x4.shuffle(gv, gv, 0, 0, 1, 1), ghi = i32x4.shuffle(gv, gv, 2, 2, 3, 3);
+        addWhere(dx + (top + <usize>(2 * oj)) * 4, glo, i32x4.shuffle(w0, w1, 0, 4, 1, 5));
+        addWhere(dx + (top + <usize>(2 * oj)) * 4 + 16, ghi, i32x4.shuffle(w0, w1, 2, 6, 3, 7));
+        addWhere(dx + (bottom + <usize>(2 * oj)) * 4, glo, i32x4.shuffle(w2, w3, 0, 4, 1, 5));
+        addWhere(dx + (bottom + <usize>(2 * oj)) * 4 + 16, ghi, i32x4.shuffle(w2, w3, 2, 6, 3, 7));
+      }
+      for (; oj < ow; oj++) {
+        const e0 = top + <usize>(2 * oj);
+        let at = e0;
+        for (let i = 0; i < 2; i++) {
+          for (let j = 0; j < 2; j++) {
+            const e = e0 + <usize>(i * w + j);
+            if (load<f32>(x + e * 4) > load<f32>(x + at * 4)) at = e;
+          }
+        }
+        if (backward) store<f32>(dx + at * 4, load<f32>(dx + at * 4) + load<f32>(g + (o + <usize>oj) * 4));
+        else store<f32>(out + (o + <usize>oj) * 4, load<f32>(x + at * 4));
+      }
+    }
+  }
+}
+
+/** dst[lane] += v[lane] where mask is set; other lanes keep their bits. */
+// @ts-ignore: decorator
+@inline function addWhere(dst: usize, v: v128, mask: v128): void {
+  const d = v128.load(dst);
+  v128.store(dst, v128.bitselect(f32x4.add(d, v), d, mask));
+}
+
 export function maxPool(x: usize, out: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, k: i32, stride: i32, pad: i32, tid: i32, nt: i32): void {
-  maxPoolPlanes(x, out, 0, 0, planes, h, w, oh, ow, k, stride, pad, false, tid, nt);
+  if (k == 2 && stride == 2 && pad == 0) maxPool2x2(x, out, 0, 0, planes, h, w, oh, ow, false, tid, nt);
+  else maxPoolPlanes(x, out, 0, 0, planes, h, w, oh, ow, k, stride, pad, false, tid, nt);
 }
 
 export function maxPoolBackward(x: usize, g: usize, dx: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, k: i32, stride: i32, pad: i32, tid: i32, nt: i32): void {
-  maxPoolPlanes(x, 0, g, dx, planes, h, w, oh, ow, k, stride, pad, true, tid, nt);
+  if (k == 2 && stride == 2 && pad == 0) maxPool2x2(x, 0, g, dx, planes, h, w, oh, ow, true, tid, nt);
+  else maxPoolPlanes(x, 0, g, dx, planes, h, w, oh, ow, k, stride, pad, true, tid, nt);
 }
 
 /** Bytes of private workspace one thread needs for convImages (a multiple of 64): the gemm's, then two c·k·k × l matrices. */
