@@ -427,8 +427,27 @@ function directImage(ap: usize, offs: usize, taps: i32, src: usize, wp: i32, out
 
 /** gp [⌈o/8⌉ panels][l][8] = g [o, l] transposed in panels of 8 channels (zero past o). */
 function packChannels(g: usize, gp: usize, o: i32, l: i32): void {
+  const row = <usize>l * 4;
   for (let q = 0; q < o; q += 8) {
     const panel = gp + <usize>q * <usize>l * 4;
+    if (q + 8 <= o && l % 4 == 0) {
+      // Blocks of 4 channels × 4 positions, transposed.
+      for (let r = 0; r < 8; r += 4) {
+        const s = g + <usize>(q + r) * row;
+        for (let j = 0; j < l; j += 4) {
+          const at = s + <usize>j * 4;
+          const r0 = v128.load(at), r1 = v128.load(at + row), r2 = v128.load(at + 2 * row), r3 = v128.load(at + 3 * row);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const d = panel + <usize>(j * 8 + r) * 4;
+          v128.store(d, i64x2.shuffle(t0, t1, 0, 2));
+          v128.store(d + 32, i64x2.shuffle(t0, t1, 1, 3));
+          v128.store(d + 64, i64x2.shuffle(t2, t3, 0, 2));
+          v128.store(d + 96, i64x2.shuffle(t2, t3, 1, 3));
+        }
+      }
+      continue;
+    }
     for (let r = 0; r < 8; r++) {
       const d = panel + <usize>r * 4;
       if (q + r < o) {
