@@ -9,8 +9,8 @@
  * reused scratch region and results copied back; arrays from `allocate` live in it and are used in place
  * (no copies). Large calls are split over a worker pool (`os.availableParallelism()` threads, or
  * `DROPOUT_LAB_THREADS`; 1 = no workers) by whole output tiles, so results do not depend on the thread
- * count. Matmul and linear results differ from the reference only by summation order (and FMA rounding
- * under "relaxed"); every other kernel matches the reference bit for bit.
+ * count. Matmul, linear and convolution results differ from the reference only by summation order (and FMA
+ * rounding under "relaxed"); every other kernel matches the reference bit for bit.
  */
 import { availableParallelism } from "node:os";
 import * as ref from "./reference.js";
@@ -464,7 +464,8 @@ function convShape(fn: string, n: number, c: number, h: number, w: number, o: nu
 
 /**
  * 2-D convolution of x [n, c, h, w] with weight [o, c, k, k] (stride, zero padding, dilation 1), plus bias [o]
- * when given: out [n, o, oh, ow]. Each image is one matrix product weight·im2col(image) on one thread.
+ * when given: out [n, o, oh, ow]. Each image is computed on one thread: with stride 1 straight from a
+ * zero-padded copy of the image (no column matrix), otherwise as one matrix product weight·im2col(image).
  */
 export function conv2d(
   x: Float32Array, weight: Float32Array, bias: Float32Array | null, out: Float32Array,
@@ -516,8 +517,10 @@ export function conv2d(
 
 /**
  * Backward of conv2d (without its bias): gw [o, c, k, k] += Σ_b g_b·im2col(x_b)ᵀ when gw is given, and
- * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given. The weight gradient is summed per fixed run of
- * images (in image order), then the runs are added in order, so the thread count never changes it.
+ * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given (with stride 1: gx_b += the convolution of g_b, padded
+ * by k − 1 − pad, with the flipped weights, each element one sum). The weight gradient is summed per fixed run
+ * of images (in image order, each image's sum over positions in order), then the runs are added in order, so the
+ * thread count never changes it.
  */
 export function conv2dBackward(
   x: Float32Array, weight: Float32Array, g: Float32Array, gw: Float32Array | null, gx: Float32Array | null,

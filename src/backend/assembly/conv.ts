@@ -1,7 +1,8 @@
 // Convolution and pooling, stride s, zero padding p, dilation 1. im2col/col2im for one image use the same
 // loops as the JavaScript reference, so results are bit-identical; threads split im2col by rows of cols,
 // col2im by channels and the pools by planes (each plane of dx is only touched by its own rows, added in the
-// reference's order), so any thread count gives the same bits.
+// reference's order), so any thread count gives the same bits. Stride-1 convolutions skip the column matrix
+// (convForward/convBackward below); other strides go through im2col and the matrix product (convImages).
 
 import { gemmSerial, gemmWorkspaceBytes } from "./gemm";
 import { madd } from "./simd";
