@@ -497,7 +497,7 @@ export function conv2d(
     const counter = r.reserve(4);
     r.f32[counter >> 2] = 0;
     r.kernels.convPackWeights(pw, ap, o, c, k, 0);
-    r.kernels.convOffsets(offs, c, k, h + 2 * pad, w + 2 * pad);
+    r.kernels.convOffsets(offs, c, k, h + 2 * pad, w + 2 * pad, 0);
     r.run("convForward", [px, ap, offs, pb, po, n, c, h, w, o, k, pad, pws, counter], threads);
     r.back(out, po, no);
     return;
@@ -561,9 +561,9 @@ export function conv2dBackward(
     const [oh, ow] = convDims("conv2dBackward", c, h, w, k, k, 1, pad);
     if (gx) {
       r.kernels.convPackWeights(pw, apT, o, c, k, 1);
-      r.kernels.convOffsets(offsG, o, k, oh + 2 * q, ow + 2 * q);
+      r.kernels.convOffsets(offsG, o, k, oh + 2 * q, ow + 2 * q, 1);
     }
-    r.kernels.convOffsets(offsX, c, k, h + 2 * pad, w + 2 * pad);
+    r.kernels.convOffsets(offsX, c, k, h + 2 * pad, w + 2 * pad, 0);
     r.run("convBackward", [px, pg, apT, offsX, offsG, parts, pgx, groups, n, c, h, w, o, k, pad, pws, counter], threads);
     if (gw) {
       for (let q = 0; q < groups; q++) r.run("axpy", [1, parts + (q * partBytes) / groups, pgw, o * kk], 1);

@@ -53,7 +53,7 @@ export interface Kernels {
   convImages(...args: number[]): void;
   convWorkspaceBytes(c: number, k: number, l: number): number;
   convPackWeights(weight: number, dst: number, o: number, c: number, k: number, flip: number): void;
-  convOffsets(dst: number, c: number, k: number, hp: number, wp: number): void;
+  convOffsets(dst: number, c: number, k: number, hp: number, wp: number, flip: number): void;
   convDirectWorkspaceBytes(c: number, h: number, w: number, o: number, k: number, pad: number): number;
   convForward(...args: number[]): void;
   convBackward(...args: number[]): void;

@@ -309,110 +309,129 @@ function padPlanes(src: usize, dst: usize, c: i32, h: i32, w: i32, hp: i32, wp: 
 /**
  * Packs the weights [o, c, k, k] of a stride-1 convolution in panels of 4 rows: panel q holds, for each tap p,
  * the values A[4q + r, p] (zero past the last row). Forward: A [o, c·k·k] is the weight itself. With `flip`, A is
- * the input gradient's operand [c, o·k·k]: A[ci, (oc, ki, kj)] = weight[oc, ci, k−1−ki, k−1−kj].
+ * the input gradient's operand [c, k·k·o], taps ordered (kernel position, output channel):
+ * A[ci, t·o + oc] = weight[oc, ci, t].
  */
 export function convPackWeights(weight: usize, dst: usize, o: i32, c: i32, k: i32, flip: bool): void {
   const kk = k * k;
   const rows = flip ? c : o;
-  const taps = flip ? o * kk : c * kk;
+  const taps = c * kk * o / rows;
   for (let q = 0; q < rows; q += 4) {
     const panel = dst + <usize>q * <usize>taps * 4;
     for (let p = 0; p < taps; p++) {
       for (let r = 0; r < 4; r++) {
         const row = q + r;
         let v: f32 = 0;
-        if (row < rows) {
-          const at = flip ? ((p / kk) * c + row) * kk + kk - 1 - p % kk : row * taps + p;
-          v = load<f32>(weight + <usize>at * 4);
-        }
+        if (row < rows) v = load<f32>(weight + <usize>(flip ? (p % o * c + row) * kk + p / o : row * taps + p) * 4);
         store<f32>(panel + <usize>(p * 4 + r) * 4, v);
       }
     }
   }
 }
 
-/** Byte offsets of the taps (channel, ki, kj) of a k×k window, channel-major, in an image of c planes hp×wp. */
-export function convOffsets(dst: usize, c: i32, k: i32, hp: i32, wp: i32): void {
-  let p = 0;
+/**
+ * Byte offsets of the taps of a k×k window in an image of c planes hp×wp: channel-major (channel, ki, kj), or
+ * with `flip` the input gradient's order (t = ki·k + kj, channel) at the mirrored position (k−1−ki, k−1−kj).
+ */
+export function convOffsets(dst: usize, c: i32, k: i32, hp: i32, wp: i32, flip: bool): void {
   for (let ci = 0; ci < c; ci++) {
     for (let ki = 0; ki < k; ki++) {
-      for (let kj = 0; kj < k; kj++, p++) store<i32>(dst + <usize>p * 4, ((ci * hp + ki) * wp + kj) * 4);
+      for (let kj = 0; kj < k; kj++) {
+        const p = flip ? (ki * k + kj) * c + ci : (ci * k + ki) * k + kj;
+        const at = flip ? (ci * hp + k - 1 - ki) * wp + k - 1 - kj : (ci * hp + ki) * wp + kj;
+        store<i32>(dst + <usize>p * 4, at * 4);
+      }
     }
   }
 }
 
 /**
- * One tile: C[r, j] for r < rows ≤ 4, j < cols ≤ 8 (row stride ldc floats) = Σ_p A[r, p] · src[off[p] + j],
- * then + bias[r] (when bias ≠ 0) or C + sum (when add).
+ * One tile: C[r, j] for r < rows ≤ 4, j < cols ≤ 8 (row stride ldc floats). The taps are summed in chunks of
+ * `chunk` (each sum from zero, in tap order), and the chunk sums are added in order to C (when add) or to the
+ * first one, then bias[r] is added (when bias ≠ 0).
  */
-function directTile(ap: usize, offs: usize, taps: i32, src: usize, c: usize, ldc: i32, rows: i32, cols: i32, bias: usize, add: bool, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = offs + <usize>taps * 4;
-  for (let o = offs; o < end; o += 4) {
-    const s = src + <usize>load<i32>(o);
-    const b0 = v128.load(s);
-    const b1 = v128.load(s, 16);
-    let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00);
-    c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10);
-    c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20);
-    c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30);
-    c31 = madd(a, b1, c31);
-    ap += 16;
+function directTile(ap: usize, offs: usize, taps: i32, chunk: i32, src: usize, c: usize, ldc: i32, rows: i32, cols: i32, bias: usize, add: bool, tile: usize): void {
+  if (add) moveTile(c, ldc, tile, rows, cols, true);
+  for (let p0 = 0; p0 < taps; p0 += chunk) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    const end = offs + <usize>min(p0 + chunk, taps) * 4;
+    for (let o = offs + <usize>p0 * 4; o < end; o += 4) {
+      const s = src + <usize>load<i32>(o);
+      const b0 = v128.load(s);
+      const b1 = v128.load(s, 16);
+      let a = v128.load32_splat(ap);
+      c00 = madd(a, b0, c00);
+      c01 = madd(a, b1, c01);
+      a = v128.load32_splat(ap, 4);
+      c10 = madd(a, b0, c10);
+      c11 = madd(a, b1, c11);
+      a = v128.load32_splat(ap, 8);
+      c20 = madd(a, b0, c20);
+      c21 = madd(a, b1, c21);
+      a = v128.load32_splat(ap, 12);
+      c30 = madd(a, b0, c30);
+      c31 = madd(a, b1, c31);
+      ap += 16;
+    }
+    if (p0 > 0 || add) {
+      c00 = f32x4.add(v128.load(tile), c00);
+      c01 = f32x4.add(v128.load(tile, 16), c01);
+      c10 = f32x4.add(v128.load(tile, 32), c10);
+      c11 = f32x4.add(v128.load(tile, 48), c11);
+      c20 = f32x4.add(v128.load(tile, 64), c20);
+      c21 = f32x4.add(v128.load(tile, 80), c21);
+      c30 = f32x4.add(v128.load(tile, 96), c30);
+      c31 = f32x4.add(v128.load(tile, 112), c31);
+    }
+    v128.store(tile, c00);
+    v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32);
+    v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64);
+    v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96);
+    v128.store(tile, c31, 112);
   }
-  v128.store(tile, c00);
-  v128.store(tile, c01, 16);
-  v128.store(tile, c10, 32);
-  v128.store(tile, c11, 48);
-  v128.store(tile, c20, 64);
-  v128.store(tile, c21, 80);
-  v128.store(tile, c30, 96);
-  v128.store(tile, c31, 112);
-  storeTile(tile, c, ldc, rows, cols, bias, add);
+  if (bias != 0) {
+    for (let r = 0; r < rows; r++) {
+      const t = tile + <usize>r * 32, bv = v128.load32_splat(bias + <usize>r * 4);
+      v128.store(t, f32x4.add(v128.load(t), bv));
+      v128.store(t, f32x4.add(v128.load(t, 16), bv), 16);
+    }
+  }
+  moveTile(c, ldc, tile, rows, cols, false);
 }
 
-/** Writes the rows × cols part of a 4×8 tile (row stride 8) to C: plus bias[r], or added to C. */
-function storeTile(tile: usize, c: usize, ldc: i32, rows: i32, cols: i32, bias: usize, add: bool): void {
+/** Copies the rows × cols part of C (row stride ldc floats) into a 4×8 tile (row stride 8), or back when !in. */
+function moveTile(c: usize, ldc: i32, tile: usize, rows: i32, cols: i32, into: bool): void {
   for (let r = 0; r < rows; r++) {
     const d = c + <usize>r * <usize>ldc * 4;
     const t = tile + <usize>r * 32;
     if (cols == 8) {
-      let v0 = v128.load(t), v1 = v128.load(t, 16);
-      if (add) {
-        v0 = f32x4.add(v128.load(d), v0);
-        v1 = f32x4.add(v128.load(d, 16), v1);
-      } else if (bias != 0) {
-        const bv = v128.load32_splat(bias + <usize>r * 4);
-        v0 = f32x4.add(v0, bv);
-        v1 = f32x4.add(v1, bv);
+      if (into) {
+        v128.store(t, v128.load(d));
+        v128.store(t, v128.load(d, 16), 16);
+      } else {
+        v128.store(d, v128.load(t));
+        v128.store(d, v128.load(t, 16), 16);
       }
-      v128.store(d, v0);
-      v128.store(d, v1, 16);
       continue;
     }
     for (let j = 0; j < cols; j++) {
-      let v = load<f32>(t + <usize>j * 4);
-      if (add) v = load<f32>(d + <usize>j * 4) + v;
-      else if (bias != 0) v += load<f32>(bias + <usize>r * 4);
-      store<f32>(d + <usize>j * 4, v);
+      if (into) store<f32>(t + <usize>j * 4, load<f32>(d + <usize>j * 4));
+      else store<f32>(d + <usize>j * 4, load<f32>(t + <usize>j * 4));
     }
   }
 }
 
 /**
  * out [rows, oh, ow] (+)= the stride-1 convolution of the padded image src (planes of row length wp) with the
- * packed panels ap over `taps` taps at offsets offs; + bias per row, or added to out when `add`.
+ * packed panels ap over `taps` taps at offsets offs, summed in chunks as directTile does; + bias per row.
  */
-function directImage(ap: usize, offs: usize, taps: i32, src: usize, wp: i32, out: usize, rows: i32, oh: i32, ow: i32, bias: usize, add: bool, tile: usize): void {
+function directImage(ap: usize, offs: usize, taps: i32, chunk: i32, src: usize, wp: i32, out: usize, rows: i32, oh: i32, ow: i32, bias: usize, add: bool, tile: usize): void {
   const l = oh * ow;
   for (let q = 0; q < rows; q += 4) {
     const panel = ap + <usize>q * <usize>taps * 4;
@@ -420,7 +439,7 @@ function directImage(ap: usize, offs: usize, taps: i32, src: usize, wp: i32, out
     for (let i = 0; i < oh; i++) {
       for (let j = 0; j < ow; j += 8) {
         const c = out + <usize>(q * l + i * ow + j) * 4;
-        directTile(panel, offs, taps, src + <usize>(i * wp + j) * 4, c, l, min(4, rows - q), min(8, ow - j), bq, add, tile);
+        directTile(panel, offs, taps, chunk, src + <usize>(i * wp + j) * 4, c, l, min(4, rows - q), min(8, ow - j), bq, add, tile);
       }
     }
   }
@@ -548,7 +567,7 @@ export function convForward(
     const b = nt == 1 ? q : atomic.add<i32>(counter, 1);
     if (b >= n) break;
     padPlanes(x + <usize>b * <usize>(c * h * w) * 4, xpad, c, h, w, hp, wp, pad);
-    directImage(ap, offs, c * k * k, xpad, wp, out + <usize>b * <usize>(o * oh * ow) * 4, o, oh, ow, bias, false, tile);
+    directImage(ap, offs, c * k * k, c * k * k, xpad, wp, out + <usize>b * <usize>(o * oh * ow) * 4, o, oh, ow, bias, false, tile);
   }
 }
 
@@ -556,8 +575,10 @@ export function convForward(
  * Backward of convForward over images cut into `groups` fixed runs (claimed like convForward's images). When gw
  * is not 0: the run's partial weight gradient at gw + q·bytes64(o·c·k·k) = Σ over its images in order of g_b·xᵀ
  * (per image a sum over positions in order, added to the run's sum). When gx is not 0: gx_b += the stride-1
- * convolution of g_b padded by k−1−pad with the flipped weights (apT and offsG from convPackWeights with flip
- * and convOffsets for planes (oh + 2(k−1−pad)) × (ow + 2(k−1−pad))). offsX: convOffsets of the padded input.
+ * convolution of g_b padded by k−1−pad with the flipped weights (apT and offsG from convPackWeights and
+ * convOffsets with flip, for planes (oh + 2(k−1−pad)) × (ow + 2(k−1−pad))): per kernel position in order, a sum
+ * over the output channels added to gx, as col2im(weightᵀ·g_b) adds (where col2im skips a position outside the
+ * image, a +0 is added, which changes only a −0 already in gx). offsX: convOffsets of the padded input.
  */
 export function convBackward(
   x: usize, g: usize, apT: usize, offsX: usize, offsG: usize, gw: usize, gx: usize, groups: i32,
@@ -586,7 +607,7 @@ export function convBackward(
       }
       if (gx != 0) {
         padPlanes(gb, gpad, o, oh, ow, hq, wq, q);
-        directImage(apT, offsG, o * k * k, gpad, wq, gx + <usize>b * <usize>(c * h * w) * 4, c, h, w, 0, true, tile);
+        directImage(apT, offsG, o * k * k, o, gpad, wq, gx + <usize>b * <usize>(c * h * w) * 4, c, h, w, 0, true, tile);
       }
     }
   }
