@@ -154,6 +154,33 @@ for (const name of backends) {
         }
       });
 
+      it(`stride-1 conv2d and its backward give the bits of im2col, matmul and col2im (${where})`, () => {
+        B.useBackend(name, 2);
+        // The direct path sums in the order of the per-image products (one K block: c·k·k ≤ 1024).
+        for (const [n, c, h, w, o, k, pad] of [[3, 3, 9, 13, 6, 5, 2], [2, 8, 8, 7, 9, 3, 1], [2, 2, 5, 6, 3, 2, 0]] as const) {
+          const oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, l = oh * ow, kk = c * k * k, img = c * h * w;
+          const x = arr(n * img, 41), wt = arr(o * kk, 42), bias = arr(o, 43), g = arr(n * o * l, 44);
+          const y = arr(n * o * l, 0), gw = arr(o * kk, 46), gx = arr(n * img, 45);
+          B.conv2d(x, wt, bias, y, n, c, h, w, o, k, 1, pad);
+          B.conv2dBackward(x, wt, g, gw, gx, n, c, h, w, o, k, 1, pad);
+          const cols = new Float32Array(kk * l), yb = new Float32Array(o * l), gwAll = data(o * kk, 46);
+          const partial = new Float32Array(o * kk), gxWant = data(n * img, 45);
+          for (let b = 0; b < n; b++) {
+            B.im2col(x.subarray(b * img, (b + 1) * img), cols, c, h, w, k, k, 1, pad);
+            B.matmul(wt, cols, yb, o, l, kk);
+            for (let j = 0; j < o * l; j++) yb[j] += bias[Math.floor(j / l)]!;
+            expect(bitDiff(yb, y.subarray(b * o * l, (b + 1) * o * l))).toEqual([]);
+            // One run per image here (n ≤ 8): the image's sum is the run's partial, added to gw in order.
+            B.matmul(g.subarray(b * o * l, (b + 1) * o * l), cols, partial, o, kk, l, false, true);
+            for (let j = 0; j < o * kk; j++) gwAll[j] += partial[j]!;
+            B.matmul(wt, g.subarray(b * o * l, (b + 1) * o * l), cols, kk, l, o, true, false);
+            B.col2im(cols, gxWant.subarray(b * img, (b + 1) * img), c, h, w, k, k, 1, pad);
+          }
+          expect(bitDiff(gwAll, gw)).toEqual([]);
+          expect(bitDiff(gxWant, gx)).toEqual([]);
+        }
+      });
+
       it(`max pooling picks the reference's maximum among ties, signed zeros and NaN (${where})`, () => {
         B.useBackend(name, 2);
         // Windows of 2×2 (and 3×3 stride 2) over values with many equal maxima, -0 beside 0, and NaN first or later.
