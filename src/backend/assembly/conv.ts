@@ -281,8 +281,8 @@ export function convImages(
 // weights: out[m, i, j] = Σ_p A[m, p] · img[off[p] + i·wp + j], p running over the taps (channel, ki, kj). A tile
 // of 4 output channels × 8 neighbouring columns loads its 8 inputs per tap straight from the image. The weight
 // gradient reduces over the positions instead: gw[oc, p] = Σ_(i, j) g[oc, i, j] · img[off[p] + i·wp + j]. Each
-// output element is summed on one thread in the order of the im2col path (the matrix product's single K block,
-// then col2im's order for the input gradient), so results match it bit for bit whatever the thread count.
+// output element is summed on one thread, in the im2col path's order while c·k·k, oh·ow and o each fit one K
+// block of the matrix product (1024): the same bits as that path, whatever the thread count.
 
 /** Floats a padded image may be read past its end (a tile's last columns beyond the row). */
 // @ts-ignore: decorator
