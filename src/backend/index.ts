@@ -517,10 +517,9 @@ export function conv2d(
 
 /**
  * Backward of conv2d (without its bias): gw [o, c, k, k] += Σ_b g_b·im2col(x_b)ᵀ when gw is given, and
- * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given (with stride 1: gx_b += the convolution of g_b, padded
- * by k − 1 − pad, with the flipped weights, each element one sum). The weight gradient is summed per fixed run
- * of images (in image order, each image's sum over positions in order), then the runs are added in order, so the
- * thread count never changes it.
+ * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given (with stride 1 the same sums, computed as the
+ * convolution of g_b padded by k − 1 − pad with the flipped weights). The weight gradient is summed per fixed
+ * run of images (in image order), then the runs are added in order, so the thread count never changes it.
  */
 export function conv2dBackward(
   x: Float32Array, weight: Float32Array, g: Float32Array, gw: Float32Array | null, gx: Float32Array | null,
@@ -557,11 +556,10 @@ export function conv2dBackward(
     const pws = r.reserve(work * threads);
     const counter = r.reserve(4);
     r.f32[counter >> 2] = 0;
-    const q = k - 1 - pad;
-    const [oh, ow] = convDims("conv2dBackward", c, h, w, k, k, 1, pad);
     if (gx) {
+      // g padded by k − 1 − pad: planes (oh + 2(k − 1 − pad)) × (ow + 2(k − 1 − pad)) = (h + k − 1) × (w + k − 1).
       r.kernels.convPackWeights(pw, apT, o, c, k, 1);
-      r.kernels.convOffsets(offsG, o, k, oh + 2 * q, ow + 2 * q, 1);
+      r.kernels.convOffsets(offsG, o, k, h + k - 1, w + k - 1, 1);
     }
     r.kernels.convOffsets(offsX, c, k, h + 2 * pad, w + 2 * pad, 0);
     r.run("convBackward", [px, pg, apT, offsX, offsG, parts, pgx, groups, n, c, h, w, o, k, pad, pws, counter], threads);
