@@ -9,8 +9,8 @@
  * reused scratch region and results copied back; arrays from `allocate` live in it and are used in place
  * (no copies). Large calls are split over a worker pool (`os.availableParallelism()` threads, or
  * `DROPOUT_LAB_THREADS`; 1 = no workers) by whole output tiles, so results do not depend on the thread
- * count. Matmul and linear results differ from the reference only by summation order (and FMA rounding
- * under "relaxed"); every other kernel matches the reference bit for bit.
+ * count. Matmul, linear and convolution results differ from the reference only by summation order (and FMA
+ * rounding under "relaxed"); every other kernel matches the reference bit for bit.
  */
 import { availableParallelism } from "node:os";
 import * as ref from "./reference.js";
@@ -516,7 +516,8 @@ function convShape(fn: string, n: number, c: number, h: number, w: number, o: nu
 
 /**
  * 2-D convolution of x [n, c, h, w] with weight [o, c, k, k] (stride, zero padding, dilation 1), plus bias [o]
- * when given: out [n, o, oh, ow]. Each image is one matrix product weight·im2col(image) on one thread.
+ * when given: out [n, o, oh, ow]. Each image is computed on one thread: with stride 1 straight from a
+ * zero-padded copy of the image (no column matrix), otherwise as one matrix product weight·im2col(image).
  */
 export function conv2d(
   x: Float32Array, weight: Float32Array, bias: Float32Array | null, out: Float32Array,
@@ -533,6 +534,26 @@ export function conv2d(
     return;
   }
   const threads = n > 1 && n * o * l * kk >= PARALLEL_MACS ? r.threads() : 1;
+  if (stride === 1) {
+    // Straight from padded images: weights packed once here, taps' offsets tabulated.
+    const work = r.kernels.convDirectWorkspaceBytes(c, h, w, o, k, pad);
+    const packed = Math.ceil(o / 4) * 4 * kk * 4;
+    r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(bias, o) + r.need(out, no) + packed + kk * 4 + work * threads + 192);
+    const px = r.place(x, nx);
+    const pw = r.place(weight, o * kk);
+    const pb = bias ? r.place(bias, o) : 0;
+    const po = r.place(out, no, false);
+    const ap = r.reserve(packed);
+    const offs = r.reserve(kk * 4);
+    const pws = r.reserve(work * threads);
+    const counter = r.reserve(4);
+    r.f32[counter >> 2] = 0;
+    r.kernels.convPackWeights(pw, ap, o, c, k, 0);
+    r.kernels.convOffsets(offs, c, k, h + 2 * pad, w + 2 * pad, 0);
+    r.run("convForward", [px, ap, offs, pb, po, n, c, h, w, o, k, pad, pws, counter], threads);
+    r.back(out, po, no);
+    return;
+  }
   const work = r.kernels.convWorkspaceBytes(c, k, l);
   r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(bias, o) + r.need(out, no) + work * threads + 64);
   const px = r.place(x, nx);
@@ -548,8 +569,9 @@ export function conv2d(
 
 /**
  * Backward of conv2d (without its bias): gw [o, c, k, k] += Σ_b g_b·im2col(x_b)ᵀ when gw is given, and
- * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given. The weight gradient is summed per fixed run of
- * images (in image order), then the runs are added in order, so the thread count never changes it.
+ * gx [n, c, h, w] += col2im(weightᵀ·g_b) when gx is given (with stride 1 the same sums, computed as the
+ * convolution of g_b padded by k − 1 − pad with the flipped weights). The weight gradient is summed per fixed
+ * run of images (in image order), then the runs are added in order, so the thread count never changes it.
  */
 export function conv2dBackward(
   x: Float32Array, weight: Float32Array, g: Float32Array, gw: Float32Array | null, gx: Float32Array | null,
@@ -568,8 +590,39 @@ export function conv2dBackward(
     return;
   }
   const threads = groups > 1 && n * o * l * kk >= PARALLEL_MACS ? r.threads() : 1;
-  const work = r.kernels.convWorkspaceBytes(c, k, l);
   const partBytes = Math.ceil((o * kk * 4) / 64) * 64 * groups;
+  if (stride === 1) {
+    const work = r.kernels.convDirectWorkspaceBytes(c, h, w, o, k, pad);
+    const taps = o * k * k;
+    const packed = gx ? Math.ceil(c / 4) * 4 * taps * 4 : 0;
+    r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(g, no) + r.need(gw, o * kk) + r.need(gx, nx) + partBytes + packed + (kk + taps) * 4 + work * threads + 320);
+    const px = r.place(x, nx);
+    const pw = r.place(weight, o * kk);
+    const pg = r.place(g, no);
+    const pgw = gw ? r.place(gw, o * kk) : 0;
+    const pgx = gx ? r.place(gx, nx) : 0;
+    const parts = gw ? r.reserve(partBytes) : 0;
+    const apT = r.reserve(packed);
+    const offsX = r.reserve(kk * 4);
+    const offsG = r.reserve(taps * 4);
+    const pws = r.reserve(work * threads);
+    const counter = r.reserve(4);
+    r.f32[counter >> 2] = 0;
+    if (gx) {
+      // g padded by k − 1 − pad: planes (oh + 2(k − 1 − pad)) × (ow + 2(k − 1 − pad)) = (h + k − 1) × (w + k − 1).
+      r.kernels.convPackWeights(pw, apT, o, c, k, 1);
+      r.kernels.convOffsets(offsG, o, k, h + k - 1, w + k - 1, 1);
+    }
+    r.kernels.convOffsets(offsX, c, k, h + 2 * pad, w + 2 * pad, 0);
+    r.run("convBackward", [px, pg, apT, offsX, offsG, parts, pgx, groups, n, c, h, w, o, k, pad, pws, counter], threads);
+    if (gw) {
+      for (let q = 0; q < groups; q++) r.run("axpy", [1, parts + (q * partBytes) / groups, pgw, o * kk], 1);
+      r.back(gw, pgw, o * kk);
+    }
+    if (gx) r.back(gx, pgx, nx);
+    return;
+  }
+  const work = r.kernels.convWorkspaceBytes(c, k, l);
   r.scratch(r.need(x, nx) + r.need(weight, o * kk) + r.need(g, no) + r.need(gw, o * kk) + r.need(gx, nx) + partBytes + work * threads + 64);
   const px = r.place(x, nx);
   const pw = r.place(weight, o * kk);

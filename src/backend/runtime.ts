@@ -54,6 +54,11 @@ export interface Kernels {
   col2im(...args: number[]): void;
   convImages(...args: number[]): void;
   convWorkspaceBytes(c: number, k: number, l: number): number;
+  convPackWeights(weight: number, dst: number, o: number, c: number, k: number, flip: number): void;
+  convOffsets(dst: number, c: number, k: number, hp: number, wp: number, flip: number): void;
+  convDirectWorkspaceBytes(c: number, h: number, w: number, o: number, k: number, pad: number): number;
+  convForward(...args: number[]): void;
+  convBackward(...args: number[]): void;
   rowSums(...args: number[]): void;
   maxPool(...args: number[]): void;
   maxPoolBackward(...args: number[]): void;
@@ -75,6 +80,8 @@ export const PARALLEL_OPS = [
   "im2col",
   "col2im",
   "convImages",
+  "convForward",
+  "convBackward",
   "rowSums",
   "maxPool",
   "maxPoolBackward",

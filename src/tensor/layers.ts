@@ -124,7 +124,8 @@ function outSize(op: string, x: Shape, k: number, stride: number, pad: number): 
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch): x [N,C,H,W], w [O,C,k,k], bias [O] → [N,O,oh,ow], by
- * im2col and one matrix product per image (images spread over the backend's threads).
+ * one product per image (images spread over the backend's threads): with stride 1 straight from the padded
+ * image, otherwise weight·im2col(image).
  */
 export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const { stride = 1, padding = 0 } = options;

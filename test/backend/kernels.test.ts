@@ -160,7 +160,9 @@ for (const name of backends) {
 
       it(`conv2d and its backward match the reference; max pooling and row sums are bit-identical (${where})`, () => {
         B.useBackend(name, 2);
-        for (const [n, c, h, w, o, k, stride, pad] of [[1, 1, 1, 1, 1, 1, 1, 0], [3, 3, 11, 9, 5, 3, 2, 1], [12, 8, 16, 16, 16, 5, 1, 2]] as const) {
+        // Stride 1 (straight from padded images): partial tiles of channels and columns, padding beyond k − 1.
+        const shapes = [[1, 1, 1, 1, 1, 1, 1, 0], [3, 3, 11, 9, 5, 3, 2, 1], [12, 8, 16, 16, 16, 5, 1, 2], [2, 3, 7, 9, 5, 3, 1, 1], [2, 6, 6, 5, 9, 1, 1, 2], [3, 5, 12, 13, 11, 5, 1, 0]] as const;
+        for (const [n, c, h, w, o, k, stride, pad] of shapes) {
           const oh = Math.floor((h + 2 * pad - k) / stride) + 1, ow = Math.floor((w + 2 * pad - k) / stride) + 1;
           const x = arr(n * c * h * w, 21), wt = arr(o * c * k * k, 22), bias = arr(o, 23);
           const y1 = new Float32Array(n * o * oh * ow), y2 = arr(y1.length, 0);
@@ -174,7 +176,7 @@ for (const name of backends) {
           expect(worstError(gw1, gw2, n * oh * ow + 1)).toBeLessThan(1);
           expect(worstError(gx1, gx2, o * k * k + 1)).toBeLessThan(1);
         }
-        for (const [planes, h, w, k, stride, pad] of [[1, 1, 1, 1, 1, 0], [6, 9, 7, 3, 2, 1], [64, 32, 32, 2, 2, 0]] as const) {
+        for (const [planes, h, w, k, stride, pad] of [[1, 1, 1, 1, 1, 0], [6, 9, 7, 3, 2, 1], [64, 32, 32, 2, 2, 0], [5, 7, 11, 2, 2, 0]] as const) {
           const oh = Math.floor((h + 2 * pad - k) / stride) + 1, ow = Math.floor((w + 2 * pad - k) / stride) + 1;
           const x = arr(planes * h * w, 27);
           const out1 = new Float32Array(planes * oh * ow), out2 = arr(out1.length, 0);
@@ -194,6 +196,55 @@ for (const name of backends) {
             B.rowSums(x, o2, rows, cols, acc);
             expect(bitDiff(o1, o2)).toEqual([]);
           }
+        }
+      });
+
+      it(`stride-1 conv2d and its backward give the bits of im2col, matmul and col2im (${where})`, () => {
+        B.useBackend(name, 2);
+        // The direct path sums in the order of the per-image products (one K block: c·k·k ≤ 1024).
+        for (const [n, c, h, w, o, k, pad] of [[3, 3, 9, 13, 6, 5, 2], [2, 8, 8, 7, 9, 3, 1], [2, 2, 5, 6, 3, 2, 0]] as const) {
+          const oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, l = oh * ow, kk = c * k * k, img = c * h * w;
+          const x = arr(n * img, 41), wt = arr(o * kk, 42), bias = arr(o, 43), g = arr(n * o * l, 44);
+          const y = arr(n * o * l, 0), gw = arr(o * kk, 46), gx = arr(n * img, 45);
+          B.conv2d(x, wt, bias, y, n, c, h, w, o, k, 1, pad);
+          B.conv2dBackward(x, wt, g, gw, gx, n, c, h, w, o, k, 1, pad);
+          const cols = new Float32Array(kk * l), yb = new Float32Array(o * l), gwAll = data(o * kk, 46);
+          const partial = new Float32Array(o * kk), gxWant = data(n * img, 45);
+          for (let b = 0; b < n; b++) {
+            B.im2col(x.subarray(b * img, (b + 1) * img), cols, c, h, w, k, k, 1, pad);
+            B.matmul(wt, cols, yb, o, l, kk);
+            for (let j = 0; j < o * l; j++) yb[j] += bias[Math.floor(j / l)]!;
+            expect(bitDiff(yb, y.subarray(b * o * l, (b + 1) * o * l))).toEqual([]);
+            // One run per image here (n ≤ 8): the image's sum is the run's partial, added to gw in order.
+            B.matmul(g.subarray(b * o * l, (b + 1) * o * l), cols, partial, o, kk, l, false, true);
+            for (let j = 0; j < o * kk; j++) gwAll[j] += partial[j]!;
+            B.matmul(wt, g.subarray(b * o * l, (b + 1) * o * l), cols, kk, l, o, true, false);
+            B.col2im(cols, gxWant.subarray(b * img, (b + 1) * img), c, h, w, k, k, 1, pad);
+          }
+          expect(bitDiff(gwAll, gw)).toEqual([]);
+          expect(bitDiff(gxWant, gx)).toEqual([]);
+        }
+      });
+
+      it(`max pooling picks the reference's maximum among ties, signed zeros and NaN (${where})`, () => {
+        B.useBackend(name, 2);
+        // Windows of 2×2 (and 3×3 stride 2) over values with many equal maxima, -0 beside 0, and NaN first or later.
+        const h = 6, w = 10, planes = 3, pick = [0, -0, 1, -1, 1, NaN, 0.5, -0];
+        const x = arr(planes * h * w, 0);
+        for (let i = 0; i < x.length; i++) x[i] = pick[(i * 7 + (i >> 3)) % pick.length]!;
+        for (const [k, stride, pad] of [[2, 2, 0], [3, 2, 1]] as const) {
+          const oh = Math.floor((h + 2 * pad - k) / stride) + 1, ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+          const out1 = new Float32Array(planes * oh * ow), out2 = arr(out1.length, 0);
+          R.maxPool(x, out1, null, null, planes, h, w, oh, ow, k, stride, pad);
+          B.maxPool(x, out2, planes, h, w, k, stride, pad);
+          expect(bitDiff(out1, out2)).toEqual([]);
+          expect(out1.some(Number.isNaN) && out1.some((v) => Object.is(v, -0))).toBe(true);
+          const g = arr(out1.length, 28), dx1 = data(x.length, 29), dx2 = arr(x.length, 29);
+          dx1[0] = -0;
+          dx2[0] = -0;
+          R.maxPool(x, null, g, dx1, planes, h, w, oh, ow, k, stride, pad);
+          B.maxPoolBackward(x, g, dx2, planes, h, w, k, stride, pad);
+          expect(bitDiff(dx1, dx2)).toEqual([]);
         }
       });
 

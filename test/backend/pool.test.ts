@@ -63,6 +63,15 @@ function workload(): Float32Array[] {
   const dGates = new Float32Array(4 * ln), dcPrev = new Float32Array(ln);
   B.lstmBackward(act, data(ln, 14), lc, data(ln, 15), data(ln, 16), dGates, dcPrev, lb, lh);
   outs.push(act, lc, lhOut, dGates, dcPrev);
+  // The CNN workload's second convolution (stride 1, straight from padded images) and a 2×2 max pool.
+  const cx = data(8 * 32 * 16 * 16, 17), cw = data(64 * 32 * 25, 18), cy = new Float32Array(8 * 64 * 256);
+  B.conv2d(cx, cw, data(64, 19), cy, 8, 32, 16, 16, 64, 5, 1, 2);
+  const cgw = data(cw.length, 20), cgx = data(cx.length, 21);
+  B.conv2dBackward(cx, cw, cy, cgw, cgx, 8, 32, 16, 16, 64, 5, 1, 2);
+  const pooled = new Float32Array(8 * 64 * 64), gp = data(cy.length, 22);
+  B.maxPool(cy, pooled, 8 * 64, 16, 16, 2, 2, 0);
+  B.maxPoolBackward(cy, pooled, gp, 8 * 64, 16, 16, 2, 2, 0);
+  outs.push(cy, cgw, cgx, pooled, gp);
   const s = B.allocate(1 << 10);
   B.sumRows(y, s, 1 << 9, 1 << 10);
   outs.push(s.slice());

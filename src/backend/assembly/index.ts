@@ -3,7 +3,10 @@
 export { gemm, gemmWorkspaceBytes, gemmPackA, gemmPackedABytes } from "./gemm";
 export { dropout, dropoutApply } from "./dropout";
 export { zero, relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
-export { im2col, col2im, rowSums, maxPool, maxPoolBackward, convImages, convWorkspaceBytes } from "./conv";
+export {
+  im2col, col2im, rowSums, maxPool, maxPoolBackward, convImages, convWorkspaceBytes,
+  convPackWeights, convOffsets, convDirectWorkspaceBytes, convForward, convBackward,
+} from "./conv";
 export { lstmForward, lstmBackward } from "./lstm";
 
 /** First byte after the module's static data; the JavaScript side allocates above it. */
