@@ -176,6 +176,25 @@ const PARALLEL_DROPOUT = 1 << 14;
 
 const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
+// Products whose op(a) has at most this fraction of non-zeros take the sparse path (see setSparseDensity).
+const SPARSE_DENSITY = 0.5;
+let sparseDensity = SPARSE_DENSITY;
+
+/**
+ * Sets the largest fraction of non-zeros in a matrix product's left operand op(a) for which the WebAssembly
+ * backends skip its zeros (as after ReLU and dropout): 0 never does, 1 always does; the default is 0.5. The
+ * results are the same floats either way (except that a zero in op(a) times an infinity or NaN in op(b) gives
+ * NaN only without skipping, and a zero result's sign may differ). Returns the previous setting.
+ */
+export function setSparseDensity(maxDensity: number): number {
+  if (!(maxDensity >= 0 && maxDensity <= 1)) throw new RangeError(`setSparseDensity: expected a fraction in [0, 1], got ${maxDensity}`);
+  const previous = sparseDensity;
+  sparseDensity = maxDensity;
+  return previous;
+}
+
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
 function gemm(
   r: Runtime,
   a: Float32Array,
@@ -190,26 +209,42 @@ function gemm(
   bias: Float32Array | null,
   act: Activation,
 ): void {
+  const K = r.kernels;
   const threads = m * n * k >= PARALLEL_MACS ? r.threads() : 1;
-  const work = r.kernels.gemmWorkspaceBytes();
   // With threads, A is packed once here for all of them, and they claim chunks through a counter.
-  const packedBytes = threads > 1 ? r.kernels.gemmPackedABytes(m, k) : 0;
-  const sync = threads > 1 ? Math.ceil(packedBytes / 64) * 64 + 64 : 0;
-  r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + work * threads + sync);
+  const packedBytes = threads > 1 ? align(K.gemmPackedABytes(m, k)) + 64 : 0;
+  const denseBytes = K.gemmWorkspaceBytes() * threads + packedBytes;
+  // The sparse path: op(a)'s index and entries (at most `limit` non-zeros, plus a scratch entry), the
+  // workspaces of every thread and a counter.
+  const limit = Math.floor(sparseDensity * m * k);
+  const sparseBytes =
+    limit > 0 ? align(K.sparseIndexBytes(m, k)) + align((limit + 1) * 8) + K.sparseWorkspaceBytes() * r.threads() + 64 : 0;
+  r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + Math.max(denseBytes, sparseBytes));
   const pa = r.place(a, m * k);
   const pb = r.place(b, k * n);
   const pc = r.place(c, m * n, accumulate);
   const pbias = bias ? r.place(bias, n) : 0;
-  const pw = r.reserve(work * threads);
-  let packed = 0;
-  let counter = 0;
-  if (threads > 1) {
-    packed = r.reserve(packedBytes);
-    counter = r.reserve(4);
+  if (limit > 0 && K.sparseCount(pa, m * k, limit) <= limit) {
+    const index = r.reserve(K.sparseIndexBytes(m, k));
+    const entries = r.reserve((limit + 1) * 8);
+    const nnz = K.sparsePack(pa, m, k, +transA, index, entries);
+    const nt = nnz * n >= PARALLEL_MACS ? r.threads() : 1;
+    const work = r.reserve(K.sparseWorkspaceBytes() * nt);
+    const counter = r.reserve(4);
     r.f32[counter >> 2] = 0;
-    r.kernels.gemmPackA(pa, m, k, +transA, packed);
+    r.run("sparseGemm", [index, entries, pb, pc, m, n, k, +transB, +accumulate, pbias, ACT_CODE[act], work, counter], nt);
+  } else {
+    const work = r.reserve(K.gemmWorkspaceBytes() * threads);
+    let packed = 0;
+    let counter = 0;
+    if (threads > 1) {
+      packed = r.reserve(K.gemmPackedABytes(m, k));
+      counter = r.reserve(4);
+      r.f32[counter >> 2] = 0;
+      K.gemmPackA(pa, m, k, +transA, packed);
+    }
+    r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], work, packed, counter], threads);
   }
-  r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], pw, packed, counter], threads);
   r.back(c, pc, m * n);
 }
 

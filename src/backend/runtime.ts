@@ -40,6 +40,11 @@ export interface Kernels {
   gemmPackedABytes(m: number, k: number): number;
   gemmPackA(a: number, m: number, k: number, transA: number, dst: number): void;
   gemm(...args: number[]): void;
+  sparseCount(a: number, n: number, limit: number): number;
+  sparseIndexBytes(m: number, k: number): number;
+  sparsePack(a: number, m: number, k: number, transA: number, index: number, entries: number): number;
+  sparseWorkspaceBytes(): number;
+  sparseGemm(...args: number[]): void;
   dropout(...args: number[]): void;
   dropoutApply(...args: number[]): void;
   zero(...args: number[]): void;
@@ -69,6 +74,7 @@ export interface Kernels {
 /** Kernels a pool can split; each takes (…arguments, tid, nt) and handles share tid of nt. */
 export const PARALLEL_OPS = [
   "gemm",
+  "sparseGemm",
   "dropout",
   "relu",
   "reluBackward",

@@ -72,7 +72,7 @@ function packA(a: usize, m: i32, k: i32, transA: bool, ic: i32, mc: i32, pc: i32
  * Packs op(B)[pc..pc+kc, jc..jc+nc] into micro-panels of NR columns: panel q holds, for each p, the NR
  * values op(B)[pc + p, jc + q·NR + c] contiguously; columns past nc are zero.
  */
-function packB(b: usize, n: i32, k: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+export function packB(b: usize, n: i32, k: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
     const panel = dst + <usize>(jr * kc) * 4;
@@ -186,7 +186,7 @@ function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, rows: i32, co
 @inline const ACT_SIGMOID = 3;
 
 /** C[rows i0..i1, cols j0..j1] = act(C + bias[j]); bias 0 means none. */
-function epilogue(c: usize, n: i32, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize, act: i32): void {
+export function epilogue(c: usize, n: i32, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize, act: i32): void {
   if (bias == 0 && act == 0) return;
   const zero = f32x4.splat(0);
   for (let i = i0; i < i1; i++) {
@@ -215,7 +215,7 @@ function epilogue(c: usize, n: i32, i0: i32, i1: i32, j0: i32, j1: i32, bias: us
 
 /** The K block length: k cut into equal blocks of at most KC (a short last block would cost packing and C
  * traffic for little work). It depends on k only, never on the thread count. */
-function kBlock(k: i32): i32 {
+export function kBlock(k: i32): i32 {
   const blocks = (k + KC - 1) / KC;
   return (k + blocks - 1) / blocks;
 }

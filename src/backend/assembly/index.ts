@@ -1,6 +1,7 @@
 // The WebAssembly kernels of the backend. Built twice by scripts/build-wasm.mjs: with SIMD128 and with
 // relaxed SIMD (fused multiply-add); memory is imported and shared with the worker instances.
 export { gemm, gemmWorkspaceBytes, gemmPackA, gemmPackedABytes } from "./gemm";
+export { sparseCount, sparseIndexBytes, sparsePack, sparseWorkspaceBytes, sparseGemm } from "./sparse";
 export { dropout, dropoutApply } from "./dropout";
 export { zero, relu, reluBackward, binary, binaryRow, sumRows, axpy, sgdMomentum } from "./elementwise";
 export {
