@@ -192,7 +192,7 @@ function gemm(
 ): void {
   const threads = m * n * k >= PARALLEL_MACS ? r.threads() : 1;
   const work = r.kernels.gemmWorkspaceBytes();
-  // With threads, A is packed once here for all of them, and they claim chunks through a counter.
+  // With threads, A is packed once for all of them (each packing a share), and they claim chunks through a counter.
   const packedBytes = threads > 1 ? r.kernels.gemmPackedABytes(m, k) : 0;
   const sync = threads > 1 ? Math.ceil(packedBytes / 64) * 64 + 64 : 0;
   r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + work * threads + sync);
@@ -207,7 +207,7 @@ function gemm(
     packed = r.reserve(packedBytes);
     counter = r.reserve(4);
     r.f32[counter >> 2] = 0;
-    r.kernels.gemmPackA(pa, m, k, +transA, packed);
+    r.run("gemmPackA", [pa, m, k, +transA, packed], threads);
   }
   r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], pw, packed, counter], threads);
   r.back(c, pc, m * n);

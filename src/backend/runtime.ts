@@ -38,7 +38,7 @@ export interface Kernels {
   heapBase(): number;
   gemmWorkspaceBytes(): number;
   gemmPackedABytes(m: number, k: number): number;
-  gemmPackA(a: number, m: number, k: number, transA: number, dst: number): void;
+  gemmPackA(...args: number[]): void;
   gemm(...args: number[]): void;
   dropout(...args: number[]): void;
   dropoutApply(...args: number[]): void;
@@ -69,6 +69,7 @@ export interface Kernels {
 /** Kernels a pool can split; each takes (…arguments, tid, nt) and handles share tid of nt. */
 export const PARALLEL_OPS = [
   "gemm",
+  "gemmPackA",
   "dropout",
   "relu",
   "reluBackward",
