@@ -241,7 +241,7 @@ function gemm(
       packed = r.reserve(K.gemmPackedABytes(m, k));
       counter = r.reserve(4);
       r.f32[counter >> 2] = 0;
-      K.gemmPackA(pa, m, k, +transA, packed);
+      r.run("gemmPackA", [pa, m, k, +transA, packed], threads);
     }
     r.run("gemm", [pa, pb, pc, m, n, k, +transA, +transB, +accumulate, pbias, ACT_CODE[act], work, packed, counter], threads);
   }

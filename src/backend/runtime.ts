@@ -38,7 +38,7 @@ export interface Kernels {
   heapBase(): number;
   gemmWorkspaceBytes(): number;
   gemmPackedABytes(m: number, k: number): number;
-  gemmPackA(a: number, m: number, k: number, transA: number, dst: number): void;
+  gemmPackA(...args: number[]): void;
   gemm(...args: number[]): void;
   sparseCount(a: number, n: number, limit: number): number;
   sparseIndexBytes(m: number, k: number): number;
@@ -75,6 +75,7 @@ export interface Kernels {
 export const PARALLEL_OPS = [
   "gemm",
   "sparseGemm",
+  "gemmPackA",
   "dropout",
   "relu",
   "reluBackward",

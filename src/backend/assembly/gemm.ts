@@ -5,6 +5,9 @@
 
 import { madd } from "./simd";
 
+// MR = 4 because V8 schedules all loads of a step before its multiply-adds: 8 accumulators + 2 B + 4 A
+// vectors fit the 15 xmm registers it allocates; MR = 6 (12 accumulators) spills and runs at half speed,
+// and ordering the loads by never-taken branches (MR = 5 or 6) gained nothing.
 // @ts-ignore: decorator
 @inline export const MR = 4;
 // @ts-ignore: decorator
@@ -53,8 +56,20 @@ function packA(a: usize, m: i32, k: i32, transA: bool, ic: i32, mc: i32, pc: i32
           for (let r = 0; r < MR; r++) store<f32>(d + <usize>r * 4, r < rows ? load<f32>(src + <usize>r * 4) : 0);
         }
       }
+    } else if (rows == MR) {
+      // A stored m×k, a full panel: 4×4 blocks of its rows transposed, then the last kc mod 4 steps.
+      const rowStride = <usize>k * 4;
+      const src = a + (<usize>(ic + ir) * <usize>k + <usize>pc) * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>p * 4;
+        store4x4T(panel + <usize>(p * MR) * 4, MR * 4, v128.load(s), v128.load(s + rowStride), v128.load(s + 2 * rowStride), v128.load(s + 3 * rowStride));
+      }
+      for (; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(panel + <usize>(p * MR + r) * 4, load<f32>(src + <usize>r * rowStride + <usize>p * 4));
+      }
     } else {
-      // A stored m×k: row r of the panel is contiguous in p.
+      // A stored m×k, the last rows: row r of the panel is contiguous in p.
       for (let r = 0; r < MR; r++) {
         const d = panel + <usize>r * 4;
         if (r < rows) {
@@ -227,12 +242,19 @@ export function gemmPackedABytes(m: i32, k: i32): i32 {
 
 /**
  * Packs all of op(A) the way gemm reads it, so threads sharing one product pack it once: K block by K
- * block (block p at p·kBlock·mPad floats), each as packA's micro-panels from row 0.
+ * block (block p at p·kBlock·mPad floats), each as packA's micro-panels from row 0. As thread tid of nt,
+ * packs its share of the micro-panels of every block.
  */
-export function gemmPackA(a: usize, m: i32, k: i32, transA: bool, dst: usize): void {
+export function gemmPackA(a: usize, m: i32, k: i32, transA: bool, dst: usize, tid: i32, nt: i32): void {
   const kStep = kBlock(k);
-  const mPad = ((m + MR - 1) / MR) * MR;
-  for (let pc = 0; pc < k; pc += kStep) packA(a, m, k, transA, 0, m, pc, min(kStep, k - pc), dst + <usize>pc * <usize>mPad * 4);
+  const panels = (m + MR - 1) / MR;
+  const i0 = panels * tid / nt * MR;
+  const i1 = min(m, panels * (tid + 1) / nt * MR);
+  if (i0 >= i1) return;
+  for (let pc = 0; pc < k; pc += kStep) {
+    const kc = min(kStep, k - pc);
+    packA(a, m, k, transA, i0, i1 - i0, pc, kc, dst + (<usize>pc * <usize>(panels * MR) + <usize>i0 * <usize>kc) * 4);
+  }
 }
 
 /**
