@@ -12,6 +12,7 @@ import path from "node:path";
 import type * as TS from "typescript";
 import { ts } from "./typescript-api.js";
 import { KERNEL_GLOBALS } from "./typescript-globals.js";
+import { libBundle, libOrigin } from "./typescript-lib.js";
 import { transpileCell } from "./typescript-transpile.js";
 import type { CompleteReply, InspectReply, IsCompleteReply } from "./types.js";
 
@@ -52,7 +53,7 @@ const CHECKED_LIMIT = 256;
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
-const COMPILER_OPTIONS: TS.CompilerOptions = {
+const OPTIONS: TS.CompilerOptions = {
   strict: true,
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
@@ -68,6 +69,10 @@ const COMPILER_OPTIONS: TS.CompilerOptions = {
   declaration: true,
   emitDeclarationOnly: true,
 };
+
+/** The lib OPTIONS select, in one file (see typescript-lib.ts); programs load it instead. */
+const LIB = libBundle(OPTIONS);
+const COMPILER_OPTIONS: TS.CompilerOptions = { ...OPTIONS, lib: [LIB.name] };
 
 /** Diagnostics a notebook does not want: an import of an untyped JavaScript package is simply `any`. */
 const IGNORED_CODES = new Set([7016]);
@@ -368,8 +373,11 @@ export class CellCompiler {
     this.#editService = ts.createLanguageService(this.#editHost(), registry);
   }
 
-  #fileExists = (f: string): boolean => this.#files.has(f) || ts.sys.fileExists(f);
-  #readFile = (f: string): string | undefined => this.#files.get(f)?.text ?? ts.sys.readFile(f);
+  #fileExists = (f: string): boolean => this.#files.has(f) || f === LIB.fileName || ts.sys.fileExists(f);
+  #readFile = (f: string): string | undefined => {
+    if (f === LIB.fileName) return LIB.text;
+    return LIB.covered.has(f) ? "" : (this.#files.get(f)?.text ?? ts.sys.readFile(f));
+  };
 
   #version(f: string): string {
     const file = this.#files.get(f);
@@ -807,14 +815,18 @@ export class CellCompiler {
   #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
     let file = this.#editService.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
+    // A declaration of the default lib is placed in its own lib file.
+    const start = (declaration.contextSpan ?? declaration.textSpan).start;
+    const origin = declaration.fileName === LIB.fileName ? libOrigin(LIB, start) : undefined;
+    const fileName = origin?.fileName ?? declaration.fileName;
     // A package file is named from its package ("@types/node/path.d.ts"), others from the notebook's folder.
-    const packageStart = declaration.fileName.lastIndexOf("/node_modules/");
+    const packageStart = fileName.lastIndexOf("/node_modules/");
     let where =
-      declaration.fileName === this.#editFile
+      fileName === this.#editFile
         ? "this cell"
         : packageStart >= 0
-          ? declaration.fileName.slice(packageStart + "/node_modules/".length)
-          : path.relative(this.#cwd, declaration.fileName);
+          ? fileName.slice(packageStart + "/node_modules/".length)
+          : path.relative(this.#cwd, fileName);
     const cell = this.#cells.find((c) => c.file === declaration.fileName);
     if (cell) {
       // Show the cell's own code rather than its declarations.
@@ -827,7 +839,7 @@ export class CellCompiler {
     const span = declaration.contextSpan ?? declaration.textSpan;
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
     const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
-    const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
+    const line = origin?.line ?? file.getLineAndCharacterOfPosition(span.start).line + 1;
     return { where: declaration.fileName === this.#editFile ? where : `${where}, line ${line}`, text };
   }
 
