@@ -524,12 +524,16 @@ export class CellCompiler {
    * without errors and has no `@ts-` comment (a program applies those); and the checker has checked fewer
    * than IN_PLACE_LIMIT cells so. Each cell's file has a name of its own: the checker keeps diagnostics by
    * file name. Otherwise undefined.
+   *
+   * Only for a cell that leaves nothing (see leavesNothing): a cell that declares names is committed after it
+   * runs, and its declarations are emitted from the program it was checked in, whose checker has already
+   * typed them (a new program would type them again).
    */
   #checkInPlace(source: TS.SourceFile, text: string): Checked | undefined {
     const program = this.#checkProgram;
     const basis = this.#checkBasis;
     if (!this.#inPlace || !program || !this.#checkFileOptions || !basis.plain || basis.cells !== this.#cells.length || basis.inPlace >= IN_PLACE_LIMIT) return undefined;
-    if (!isPlain(source) || source.text.includes("@ts-")) return undefined;
+    if (!leavesNothing(source) || !isPlain(source) || source.text.includes("@ts-")) return undefined;
     if (this.#userFiles(program).some(([f, version]) => this.#checkSources.get(f)?.version !== version)) return undefined;
     const base = program.getSourceFile(this.#checkFile) as InternalFile;
     const fileName = path.join(this.#cwd, `__dropout_lab_${this.#id}_check_${this.#checkedInPlace}__.ts`);

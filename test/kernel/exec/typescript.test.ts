@@ -240,7 +240,8 @@ describe("CellCompiler.compile", () => {
       }
     }
     expect(fresh.checkedInPlace).toBe(0);
-    expect(inPlace.checkedInPlace).toBeGreaterThan(cells.length / 2);
+    // Those that declare nothing: a cell that declares names is checked in the program its commit will use.
+    expect(inPlace.checkedInPlace).toBeGreaterThan(cells.length / 3);
   });
 
   it("types the kernel's globals", () => {
