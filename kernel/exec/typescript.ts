@@ -532,7 +532,8 @@ export class CellCompiler {
   #checkInPlace(source: TS.SourceFile, text: string): Checked | undefined {
     const program = this.#checkProgram;
     const basis = this.#checkBasis;
-    if (!this.#inPlace || !program || !this.#checkFileOptions || !basis.plain || basis.cells !== this.#cells.length || basis.inPlace >= IN_PLACE_LIMIT) return undefined;
+    if (!this.#inPlace || !program || !this.#checkFileOptions) return undefined;
+    if (!basis.plain || basis.cells !== this.#cells.length || basis.inPlace >= IN_PLACE_LIMIT) return undefined;
     if (!leavesNothing(source) || !isPlain(source) || source.text.includes("@ts-")) return undefined;
     if (this.#userFiles(program).some(([f, version]) => this.#checkSources.get(f)?.version !== version)) return undefined;
     const base = program.getSourceFile(this.#checkFile) as InternalFile;

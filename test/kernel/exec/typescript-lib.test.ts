@@ -19,7 +19,11 @@ const ROOT = path.join(path.dirname(bundle.fileName), "__lib_test__.ts");
 /** A program over one file holding `code`; with the bundle, the lib files it holds read as empty. */
 function program(code: string, withBundle: boolean): TS.Program {
   const host = ts.createCompilerHost(OPTIONS);
-  const read = (f: string) => (f === ROOT ? code : withBundle && f === bundle.fileName ? bundle.text : withBundle && bundle.covered.has(f) ? "" : ts.sys.readFile(f));
+  const read = (f: string) => {
+    if (f === ROOT) return code;
+    if (withBundle && f === bundle.fileName) return bundle.text;
+    return withBundle && bundle.covered.has(f) ? "" : ts.sys.readFile(f);
+  };
   host.readFile = read;
   host.fileExists = (f) => read(f) !== undefined;
   host.getSourceFile = (f, v) => {
@@ -30,7 +34,8 @@ function program(code: string, withBundle: boolean): TS.Program {
 }
 
 function diagnostics(p: TS.Program): string[] {
-  return p.getSemanticDiagnostics(p.getSourceFile(ROOT)).map((d) => `${d.start} TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+  const file = p.getSourceFile(ROOT);
+  return p.getSemanticDiagnostics(file).map((d) => `${d.start} TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
 }
 
 describe("libBundle", () => {
