@@ -88,10 +88,10 @@ type InternalFile = TS.SourceFile & {
   path: string;
   resolvedPath: string;
   originalFileName: string;
-  parseDiagnostics: readonly TS.Diagnostic[];
+  parseDiagnostics?: readonly TS.Diagnostic[];
   bindDiagnostics: readonly TS.Diagnostic[];
 };
-type InternalChecker = TS.TypeChecker & { getDiagnostics(file: TS.SourceFile): readonly TS.Diagnostic[] };
+type InternalChecker = TS.TypeChecker & { getDiagnostics?(file: TS.SourceFile): readonly TS.Diagnostic[] };
 const internals = ts as unknown as Internals;
 /** How many cells are checked in place in one checker before a new program (each leaves its nodes' data there). */
 const IN_PLACE_LIMIT = 100;
@@ -539,10 +539,13 @@ export class CellCompiler {
     const base = program.getSourceFile(this.#checkFile) as InternalFile;
     const fileName = path.join(this.#cwd, `__dropout_lab_${this.#id}_check_${this.#checkedInPlace}__.ts`);
     const file = ts.createSourceFile(fileName, text, this.#checkFileOptions, true) as InternalFile;
-    if (file.parseDiagnostics.length > 0) return undefined;
+    const checker = program.getTypeChecker() as InternalChecker;
+    // (Were the internals not there, as in another TypeScript, the cell would go to a new program.)
+    if (typeof internals.bindSourceFile !== "function" || typeof checker.getDiagnostics !== "function") return undefined;
+    if (file.parseDiagnostics?.length !== 0) return undefined;
     Object.assign(file, { path: base.path, resolvedPath: base.resolvedPath, originalFileName: base.originalFileName });
     internals.bindSourceFile(file, COMPILER_OPTIONS);
-    const checked = (program.getTypeChecker() as InternalChecker).getDiagnostics(file);
+    const checked = checker.getDiagnostics(file);
     basis.inPlace++;
     this.#checkedInPlace++;
     return { program, file, diagnostics: [...file.bindDiagnostics, ...checked].filter((d) => d.file === file) };
