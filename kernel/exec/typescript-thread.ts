@@ -1,7 +1,8 @@
 /**
  * The compiler thread: one CellCompiler, serving the executor's requests in order. It warms up as it starts
  * (the lib and @types/node parsed, a first program checked), so the executor's thread is never blocked by
- * TypeScript, and after each commit it builds the next cell's program while the kernel is idle.
+ * TypeScript, and after each commit it builds the next cell's program and checker while the kernel is idle
+ * (a cell that imports nothing new is then checked in place, in that checker).
  *
  * A cell to run ("run") goes from here straight to the evaluator thread, through the port the executor
  * connects ("connect"), unless the executor has marked it interrupted meanwhile (in the shared `interrupted`
@@ -68,7 +69,7 @@ port.on("message", ({ id, method, args, port: connected }: CompilerRequest) => {
   if (method === "commit" || method === "reset") setImmediate(() => compiler.prepare());
 });
 
-// Cells that are checked and transpiled but never run: the lib and @types/node are parsed, and a program
-// made from the previous one has been checked, before the first real cell.
+// Cells that are checked and transpiled but never run: the lib and @types/node are parsed, a cell has been
+// checked in place, and a program made from the previous one has been checked, before the first real cell.
 for (const cell of ["const warm: number = 1 + 1;\nwarm", "const again = `${1 + 1}`;\nagain.length"]) compiler.compile(cell, "warm-up.ts");
 compiler.prepare();

@@ -12,6 +12,7 @@ import path from "node:path";
 import type * as TS from "typescript";
 import { ts } from "./typescript-api.js";
 import { KERNEL_GLOBALS } from "./typescript-globals.js";
+import { libBundle, libOrigin } from "./typescript-lib.js";
 import { transpileCell } from "./typescript-transpile.js";
 import type { CompleteReply, InspectReply, IsCompleteReply } from "./types.js";
 
@@ -40,6 +41,8 @@ export interface CellCompilerOptions {
   cwd: string;
   /** Root of the dropout-lab package: its node_modules provides @types/node and typescript. */
   kernelRoot: string;
+  /** Whether a cell may be checked in place, in the previous program's checker (default true; see `checkedInPlace`). */
+  checkInPlace?: boolean;
 }
 
 /** How a top-level name was declared; decides what assigning to it from a later cell means. */
@@ -52,7 +55,7 @@ const CHECKED_LIMIT = 256;
 /** Module specifier of a committed cell in the generated prefixes. */
 const CELL_SPECIFIER = /^dropout-lab:cell\/(\d+)$/;
 
-const COMPILER_OPTIONS: TS.CompilerOptions = {
+const OPTIONS: TS.CompilerOptions = {
   strict: true,
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ESNext,
@@ -68,6 +71,30 @@ const COMPILER_OPTIONS: TS.CompilerOptions = {
   declaration: true,
   emitDeclarationOnly: true,
 };
+
+/** The lib OPTIONS select, in one file (see typescript-lib.ts); programs load it instead. */
+const LIB = libBundle(OPTIONS);
+const COMPILER_OPTIONS: TS.CompilerOptions = { ...OPTIONS, lib: [LIB.name] };
+
+/**
+ * TypeScript internals (of the pinned typescript 6.0.3) for checking a cell in place (see
+ * CellCompiler.#checkInPlace): the binder, a checker's diagnostics for one file, and a source file's path and
+ * diagnostics as a program sees them.
+ */
+interface Internals {
+  bindSourceFile(file: TS.SourceFile, options: TS.CompilerOptions): void;
+}
+type InternalFile = TS.SourceFile & {
+  path: string;
+  resolvedPath: string;
+  originalFileName: string;
+  parseDiagnostics?: readonly TS.Diagnostic[];
+  bindDiagnostics: readonly TS.Diagnostic[];
+};
+type InternalChecker = TS.TypeChecker & { getDiagnostics?(file: TS.SourceFile): readonly TS.Diagnostic[] };
+const internals = ts as unknown as Internals;
+/** How many cells are checked in place in one checker before a new program (each leaves its nodes' data there). */
+const IN_PLACE_LIMIT = 100;
 
 /** Diagnostics a notebook does not want: an import of an untyped JavaScript package is simply `any`. */
 const IGNORED_CODES = new Set([7016]);
@@ -176,6 +203,11 @@ function leavesNothing(source: TS.SourceFile): boolean {
     !source.referencedFiles.length &&
     !source.typeReferenceDirectives.length
   );
+}
+
+/** A cell that names no module or file and augments no scope: it changes nothing beyond its own module. */
+function isPlain(source: TS.SourceFile): boolean {
+  return !referencesModules(source) && !source.statements.some(isAugmentation);
 }
 
 function parse(code: string): TS.SourceFile {
@@ -288,6 +320,13 @@ function withoutAlias(display: string): string {
   return display.replace(/^\(alias\) /, "").replace(/\nimport [\w$]+$/, "");
 }
 
+/** A cell checked: the program and file it was checked in, and the file's diagnostics. */
+interface Checked {
+  program: TS.Program;
+  file: TS.SourceFile;
+  diagnostics: readonly TS.Diagnostic[];
+}
+
 interface VirtualFile {
   text: string;
   version: number;
@@ -326,6 +365,15 @@ export class CellCompiler {
   readonly #checkFile: string;
   readonly #checkHost: TS.CompilerHost;
   #checkProgram: TS.Program | undefined;
+  /**
+   * What the check program was made with: how many cells were committed, and whether the cell in its check
+   * file was plain (see isPlain); and how many cells were checked in place in it since.
+   */
+  #checkBasis = { cells: 0, plain: false, inPlace: 0 };
+  /** The options programs parse the check file with. */
+  #checkFileOptions: TS.CreateSourceFileOptions | undefined;
+  readonly #inPlace: boolean;
+  #checkedInPlace = 0;
   /** The check program's files by path, with the version each was read at. */
   readonly #checkSources = new Map<string, { version: string; file: TS.SourceFile }>();
   readonly #editFile: string;
@@ -351,6 +399,7 @@ export class CellCompiler {
     this.#kernelRoot = path.resolve(options.kernelRoot);
     this.#kernelDist = path.join(this.#kernelRoot, "dist") + path.sep;
     this.#id = compilers++;
+    this.#inPlace = options.checkInPlace ?? true;
     this.#globalsFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_globals__.d.ts`);
     this.#checkFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_check__.ts`);
     this.#editFile = path.join(this.#cwd, `__dropout_lab_${this.#id}_edit__.ts`);
@@ -368,8 +417,11 @@ export class CellCompiler {
     this.#editService = ts.createLanguageService(this.#editHost(), registry);
   }
 
-  #fileExists = (f: string): boolean => this.#files.has(f) || ts.sys.fileExists(f);
-  #readFile = (f: string): string | undefined => this.#files.get(f)?.text ?? ts.sys.readFile(f);
+  #fileExists = (f: string): boolean => this.#files.has(f) || f === LIB.fileName || ts.sys.fileExists(f);
+  #readFile = (f: string): string | undefined => {
+    if (f === LIB.fileName) return LIB.text;
+    return LIB.covered.has(f) ? "" : (this.#files.get(f)?.text ?? ts.sys.readFile(f));
+  };
 
   #version(f: string): string {
     const file = this.#files.get(f);
@@ -430,6 +482,7 @@ export class CellCompiler {
     if (cached?.version === version) return cached.file;
     const text = this.#readFile(fileName);
     if (text === undefined) return undefined;
+    if (fileName === this.#checkFile && typeof options === "object") this.#checkFileOptions = options;
     const file =
       fileName === this.#checkFile
         ? ts.createSourceFile(fileName, text, options, true)
@@ -442,14 +495,60 @@ export class CellCompiler {
    * A new check program, from the previous one: when the check file imports the same modules as before and
    * no other file changed, TypeScript reuses the previous program's whole structure.
    */
-  #newCheckProgram(): TS.Program {
+  #newCheckProgram(plain: boolean): TS.Program {
     this.#checkProgram = ts.createProgram({
       rootNames: [this.#globalsFile, ...this.#augmenting, this.#checkFile],
       options: COMPILER_OPTIONS,
       host: this.#checkHost,
       oldProgram: this.#checkProgram,
     });
+    this.#checkBasis = { cells: this.#cells.length, plain, inPlace: 0 };
     return this.#checkProgram;
+  }
+
+  /** Checks a cell (its check file's `text`) in a new check program. */
+  #checkInNewProgram(source: TS.SourceFile, text: string): Checked {
+    this.#setText(this.#checkFile, text);
+    const program = this.#newCheckProgram(isPlain(source));
+    const file = program.getSourceFile(this.#checkFile)!;
+    const syntactic = program.getSyntacticDiagnostics(file);
+    // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
+    return { program, file, diagnostics: syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(file) };
+  }
+
+  /**
+   * Checks a cell in the check program's checker, without a new program and checker (most of a small cell's
+   * check): its file, parsed and bound here, takes the place of the program's check file, whose imports (the
+   * earlier cells) it shares. Only when that gives what a new program would: the program was made after the
+   * last commit, from a plain cell, and the user's files it read are unchanged; the cell is plain, parses
+   * without errors and has no `@ts-` comment (a program applies those); and the checker has checked fewer
+   * than IN_PLACE_LIMIT cells so. Each cell's file has a name of its own: the checker keeps diagnostics by
+   * file name. Otherwise undefined.
+   *
+   * Only for a cell that leaves nothing (see leavesNothing): a cell that declares names is committed after it
+   * runs, and its declarations are emitted from the program it was checked in, whose checker has already
+   * typed them (a new program would type them again).
+   */
+  #checkInPlace(source: TS.SourceFile, text: string): Checked | undefined {
+    const program = this.#checkProgram;
+    const basis = this.#checkBasis;
+    if (!this.#inPlace || !program || !this.#checkFileOptions) return undefined;
+    if (!basis.plain || basis.cells !== this.#cells.length || basis.inPlace >= IN_PLACE_LIMIT) return undefined;
+    if (!leavesNothing(source) || !isPlain(source) || source.text.includes("@ts-")) return undefined;
+    if (this.#userFiles(program).some(([f, version]) => this.#checkSources.get(f)?.version !== version)) return undefined;
+    const base = program.getSourceFile(this.#checkFile) as InternalFile;
+    const fileName = path.join(this.#cwd, `__dropout_lab_${this.#id}_check_${this.#checkedInPlace}__.ts`);
+    const file = ts.createSourceFile(fileName, text, this.#checkFileOptions, true) as InternalFile;
+    const checker = program.getTypeChecker() as InternalChecker;
+    // (Were the internals not there, as in another TypeScript, the cell would go to a new program.)
+    if (typeof internals.bindSourceFile !== "function" || typeof checker.getDiagnostics !== "function") return undefined;
+    if (file.parseDiagnostics?.length !== 0) return undefined;
+    Object.assign(file, { path: base.path, resolvedPath: base.resolvedPath, originalFileName: base.originalFileName });
+    internals.bindSourceFile(file, COMPILER_OPTIONS);
+    const checked = checker.getDiagnostics(file);
+    basis.inPlace++;
+    this.#checkedInPlace++;
+    return { program, file, diagnostics: [...file.bindDiagnostics, ...checked].filter((d) => d.file === file) };
   }
 
   #editHost(): TS.LanguageServiceHost {
@@ -534,11 +633,13 @@ export class CellCompiler {
   /** Puts a cell's code after its prefix in the check or edit service's current file; returns the prefix length. */
   #setCurrent(source: TS.SourceFile, purpose: "check" | "edit"): number {
     const prefix = this.#prefix(source, purpose);
-    const text = prefix + source.text;
-    const name = purpose === "check" ? this.#checkFile : this.#editFile;
+    this.#setText(purpose === "check" ? this.#checkFile : this.#editFile, prefix + source.text);
+    return prefix.length;
+  }
+
+  #setText(name: string, text: string): void {
     const file = this.#files.get(name);
     if (file?.text !== text) this.#files.set(name, { text, version: (file?.version ?? 0) + 1 });
-    return prefix.length;
   }
 
   /**
@@ -568,13 +669,11 @@ export class CellCompiler {
       this.#typeCache.clear();
     }
     const source = parse(code);
-    const shift = this.#setCurrent(source, "check");
+    const prefix = this.#prefix(source, "check");
+    const shift = prefix.length;
     const own = declaredNames(source).names;
-    // The program's own diagnostics: the language service's would add declaration-emit ones (made only on commit).
-    const program = this.#newCheckProgram();
-    const current = program.getSourceFile(this.#checkFile)!;
-    const syntactic = program.getSyntacticDiagnostics(current);
-    const all = syntactic.length > 0 ? syntactic : program.getSemanticDiagnostics(current);
+    const { program, file: current, diagnostics: all } =
+      this.#checkInPlace(source, prefix + code) ?? this.#checkInNewProgram(source, prefix + code);
     this.#missingModule = all.some((d) => d.code === 2307 || d.code === 2792);
     const diagnostics: CellDiagnostic[] = [];
     for (const d of all) {
@@ -615,6 +714,14 @@ export class CellCompiler {
       out.push([fileName, this.#version(fileName)]);
     }
     return out;
+  }
+
+  /**
+   * How many cells were checked in place: in the checker of the program made for an earlier cell or ahead of
+   * this one, instead of a new program and checker each (see #checkInPlace for when).
+   */
+  get checkedInPlace(): number {
+    return this.#checkedInPlace;
   }
 
   /** How the cell compiled last (`code`) may be reused, or undefined when `code` is not that cell. */
@@ -693,7 +800,9 @@ export class CellCompiler {
     if (prefix === this.#prepared) return;
     this.#prepared = prefix;
     this.#setCurrent(parse(""), "check");
-    this.#newCheckProgram();
+    // Its checker too, with the earlier cells' types it resolves, ready for a cell checked in place.
+    const program = this.#newCheckProgram(true);
+    program.getSemanticDiagnostics(program.getSourceFile(this.#checkFile));
   }
 
   /** The check file's declarations, or undefined when TypeScript cannot make them (then the code is kept). */
@@ -701,7 +810,7 @@ export class CellCompiler {
     try {
       let declarations: string | undefined;
       const current = this.#checkProgram?.getSourceFile(this.#checkFile);
-      const program = current?.text === this.#files.get(this.#checkFile)?.text ? this.#checkProgram! : this.#newCheckProgram();
+      const program = current?.text === this.#files.get(this.#checkFile)?.text ? this.#checkProgram! : this.#newCheckProgram(false);
       const write = (name: string, text: string) => void (name.endsWith(".d.ts") && (declarations = text));
       program.emit(program.getSourceFile(this.#checkFile), write, undefined, true);
       return declarations;
@@ -807,14 +916,18 @@ export class CellCompiler {
   #declarationSource(declaration: Declaration): { where: string; text: string } | undefined {
     let file = this.#editService.getProgram()?.getSourceFile(declaration.fileName);
     if (!file) return undefined;
+    // A declaration of the default lib is placed in its own lib file.
+    const start = (declaration.contextSpan ?? declaration.textSpan).start;
+    const origin = declaration.fileName === LIB.fileName ? libOrigin(LIB, start) : undefined;
+    const fileName = origin?.fileName ?? declaration.fileName;
     // A package file is named from its package ("@types/node/path.d.ts"), others from the notebook's folder.
-    const packageStart = declaration.fileName.lastIndexOf("/node_modules/");
+    const packageStart = fileName.lastIndexOf("/node_modules/");
     let where =
-      declaration.fileName === this.#editFile
+      fileName === this.#editFile
         ? "this cell"
         : packageStart >= 0
-          ? declaration.fileName.slice(packageStart + "/node_modules/".length)
-          : path.relative(this.#cwd, declaration.fileName);
+          ? fileName.slice(packageStart + "/node_modules/".length)
+          : path.relative(this.#cwd, fileName);
     const cell = this.#cells.find((c) => c.file === declaration.fileName);
     if (cell) {
       // Show the cell's own code rather than its declarations.
@@ -827,7 +940,7 @@ export class CellCompiler {
     const span = declaration.contextSpan ?? declaration.textSpan;
     const lines = file.text.slice(span.start, span.start + span.length).split("\n");
     const text = lines.length > 60 ? [...lines.slice(0, 60), "..."].join("\n") : lines.join("\n");
-    const line = file.getLineAndCharacterOfPosition(span.start).line + 1;
+    const line = origin?.line ?? file.getLineAndCharacterOfPosition(span.start).line + 1;
     return { where: declaration.fileName === this.#editFile ? where : `${where}, line ${line}`, text };
   }
 

@@ -184,6 +184,66 @@ describe("CellCompiler.compile", () => {
     }
   });
 
+  it("checks a cell in place as a new program checks it", () => {
+    // The same notebook twice: cells checked in place in the previous program's checker, and each in a new
+    // program. Failed cells are not committed; after each commit the next program is prepared, as the thread does.
+    const inPlace = new CellCompiler({ cwd, kernelRoot });
+    const fresh = new CellCompiler({ cwd, kernelRoot, checkInPlace: false });
+    const cells = [
+      "const base = 10",
+      "base + 1",
+      "null + 1",
+      "null + 1",
+      "null + 2",
+      "let count: number = base\ncount = 'x'",
+      "let count: number = base",
+      "count = 'x'",
+      "count += 1",
+      "\n  base = 3",
+      "function twice<T>(x: T): [T, T] { return [x, x] }",
+      "const pair: [string, string] = twice(base)",
+      "const pair = twice('a'); pair[0].toUpperCase()",
+      "interface Point { x: number; y: number }\nconst p: Point = { x: 1, y: 2 }",
+      "const q: Point = { x: 1 }",
+      "class Counter { #n = 0; inc() { return ++this.#n } }\nnew Counter().inc()",
+      "new Counter().n",
+      "enum Color { Red, Green }\nColor.Blue",
+      "enum Color { Red, Green }",
+      "const c: Color = Color.Green; c satisfies Color",
+      "await new Promise((r) => setTimeout(r, 1))",
+      "for await (const x of [Promise.resolve(1)]) x.toFixed()",
+      "// @ts-expect-error\nconst bad: number = 'x'",
+      "// @ts-expect-error\nconst fine: number = 1",
+      "declare global { var flag: number }",
+      "flag.toFixed(); flag.nope",
+      "let a = (1 +",
+      "import.meta.url.length",
+      "export const exported = 1",
+      "exported.toFixed(); Buffer.from('a').length + process.argv.length",
+      "namespace NS { export const v = 1 }\nNS.v.toFixed()",
+      "const { x: px, ...rest } = p; px + rest.y + rest.x",
+      "label: for (const i of [1]) { if (i) continue label }",
+      "function* gen() { yield 1 }\n[...gen()].map((v) => v * 2)",
+      "arguments",
+      "const big = 2n ** 64n; big.toString(16) + big",
+      "new Map<string, Point>().get('a')!.x.toFixed()",
+      "const f = (x) => x",
+      "twice",
+    ];
+    for (const [i, code] of cells.entries()) {
+      const expected = fresh.compile(code, `In[${i + 1}]`);
+      expect({ code, result: inPlace.compile(code, `In[${i + 1}]`) }).toEqual({ code, result: expected });
+      if (!expected.ok) continue;
+      for (const compiler of [inPlace, fresh]) {
+        compiler.commit(code);
+        compiler.prepare();
+      }
+    }
+    expect(fresh.checkedInPlace).toBe(0);
+    // Those that declare nothing: a cell that declares names is checked in the program its commit will use.
+    expect(inPlace.checkedInPlace).toBeGreaterThan(cells.length / 3);
+  });
+
   it("types the kernel's globals", () => {
     expect(
       compiler.compile(
