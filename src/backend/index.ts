@@ -211,7 +211,7 @@ function gemm(
 ): void {
   const K = r.kernels;
   const threads = m * n * k >= PARALLEL_MACS ? r.threads() : 1;
-  // With threads, A is packed once here for all of them, and they claim chunks through a counter.
+  // With threads, A is packed once for all of them (each packing a share), and they claim chunks through a counter.
   const packedBytes = threads > 1 ? align(K.gemmPackedABytes(m, k)) + 64 : 0;
   const denseBytes = K.gemmWorkspaceBytes() * threads + packedBytes;
   // The sparse path: op(a)'s index and entries (at most `limit` non-zeros, plus a scratch entry), the
