@@ -68,23 +68,31 @@ for (const backend of B.availableBackends()) {
   for (const threads of backend === "js" ? [1] : [1, 2]) configs.push({ backend, threads });
 }
 
-// Square matmuls through the public API with plain Float32Arrays (operands copied into the backend's memory).
+// Square matmuls through the public API, with operands resident in the backend's memory (arrays from
+// B.allocate, as a tensor's storage is inside tidy and as PyTorch's operands are: matmul_gflops_<n>) and with
+// plain Float32Arrays that each call copies in and out (matmul_gflops_<n>_copied).
 for (const n of [512, 1024]) {
-  let top = 0;
-  for (const { backend, threads } of configs) {
-    B.useBackend(backend, threads);
-    const a = filled(n * n, 1, false), b = filled(n * n, 2, false), c = new Float32Array(n * n);
-    const ms = backend === "js" ? best(() => B.matmul(a, b, c, n, n, n), 1, 0) : best(() => B.matmul(a, b, c, n, n, n));
-    const gflops = (2 * n ** 3) / ms / 1e6;
-    row("matmul", `${n}³`, `${backend}, ${threads} thread${threads > 1 ? "s" : ""}`, gflops, "GFLOP/s");
-    figures[`matmul_gflops_${n}_${backend}_${threads}t`] = +gflops.toFixed(1);
-    // GFLOP per CPU-second of all threads: the single-core rate (1 thread) or the parallel efficiency.
-    const perCpu = (2 * n ** 3) / cpuPerRun / 1e6;
-    row("matmul", `${n}³ per CPU-second`, `${backend}, ${threads} thread${threads > 1 ? "s" : ""}`, perCpu, "GFLOP/cpu-s");
-    figures[`matmul_gflops_per_cpu_s_${n}_${backend}_${threads}t`] = +perCpu.toFixed(1);
-    top = Math.max(top, gflops);
+  for (const resident of [true, false]) {
+    const kind = resident ? "resident" : "copied";
+    let top = 0;
+    for (const { backend, threads } of configs) {
+      if (backend === "js" && !resident) continue;
+      B.useBackend(backend, threads);
+      const a = filled(n * n, 1, resident), b = filled(n * n, 2, resident), c = resident ? B.allocate(n * n) : new Float32Array(n * n);
+      const ms = backend === "js" ? best(() => B.matmul(a, b, c, n, n, n), 1, 0) : best(() => B.matmul(a, b, c, n, n, n));
+      const gflops = (2 * n ** 3) / ms / 1e6;
+      const config = `${backend}, ${threads} thread${threads > 1 ? "s" : ""}, ${kind}`;
+      const suffix = `${n}_${backend}_${threads}t${resident ? "" : "_copied"}`;
+      row("matmul", `${n}³`, config, gflops, "GFLOP/s");
+      figures[`matmul_gflops_${suffix}`] = +gflops.toFixed(1);
+      // GFLOP per CPU-second of all threads: the single-core rate (1 thread) or the parallel efficiency.
+      const perCpu = (2 * n ** 3) / cpuPerRun / 1e6;
+      row("matmul", `${n}³ per CPU-second`, config, perCpu, "GFLOP/cpu-s");
+      figures[`matmul_gflops_per_cpu_s_${suffix}`] = +perCpu.toFixed(1);
+      top = Math.max(top, gflops);
+    }
+    figures[`matmul_gflops_${n}${resident ? "" : "_copied"}`] = +top.toFixed(1);
   }
-  figures[`matmul_gflops_${n}`] = +top.toFixed(1);
 }
 
 // The MLP's matmuls (batch 100, 784→800): forward x·Wᵀ, backward dY·W and dYᵀ·X, with plain arrays (copied)
