@@ -173,6 +173,8 @@ function dims(fn: string, ...d: number[]): void {
 const PARALLEL_MACS = 1 << 22;
 const PARALLEL_ELEMENTS = 1 << 18;
 const PARALLEL_DROPOUT = 1 << 14;
+// Compressing a sparse operand costs a few nanoseconds per element.
+const PARALLEL_PACK = 1 << 14;
 
 const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
@@ -214,20 +216,20 @@ function gemm(
   // With threads, A is packed once for all of them (each packing a share), and they claim chunks through a counter.
   const packedBytes = threads > 1 ? align(K.gemmPackedABytes(m, k)) + 64 : 0;
   const denseBytes = K.gemmWorkspaceBytes() * threads + packedBytes;
-  // The sparse path: op(a)'s index and entries (at most `limit` non-zeros, plus a scratch entry), the
-  // workspaces of every thread and a counter.
+  // The sparse path: op(a)'s index and entries (room for k per row), the workspaces of every thread and a counter.
   const limit = Math.floor(sparseDensity * m * k);
-  const sparseBytes =
-    limit > 0 ? align(K.sparseIndexBytes(m, k)) + align((limit + 1) * 8) + K.sparseWorkspaceBytes() * r.threads() + 64 : 0;
+  const entriesBytes = m * k * 8;
+  const sparseBytes = limit > 0 ? align(K.sparseIndexBytes(m, k)) + align(entriesBytes) + K.sparseWorkspaceBytes() * r.threads() + 64 : 0;
   r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + Math.max(denseBytes, sparseBytes));
   const pa = r.place(a, m * k);
   const pb = r.place(b, k * n);
   const pc = r.place(c, m * n, accumulate);
   const pbias = bias ? r.place(bias, n) : 0;
-  if (limit > 0 && K.sparseCount(pa, m * k, limit) <= limit) {
+  const nnz = limit > 0 ? K.sparseCount(pa, m * k, limit) : limit + 1;
+  if (nnz <= limit) {
     const index = r.reserve(K.sparseIndexBytes(m, k));
-    const entries = r.reserve((limit + 1) * 8);
-    const nnz = K.sparsePack(pa, m, k, +transA, index, entries);
+    const entries = r.reserve(entriesBytes);
+    r.run("sparsePack", [pa, m, k, +transA, index, entries], m * k >= PARALLEL_PACK ? r.threads() : 1);
     const nt = nnz * n >= PARALLEL_MACS ? r.threads() : 1;
     const work = r.reserve(K.sparseWorkspaceBytes() * nt);
     const counter = r.reserve(4);

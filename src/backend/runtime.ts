@@ -42,7 +42,7 @@ export interface Kernels {
   gemm(...args: number[]): void;
   sparseCount(a: number, n: number, limit: number): number;
   sparseIndexBytes(m: number, k: number): number;
-  sparsePack(a: number, m: number, k: number, transA: number, index: number, entries: number): number;
+  sparsePack(...args: number[]): void;
   sparseWorkspaceBytes(): number;
   sparseGemm(...args: number[]): void;
   dropout(...args: number[]): void;
@@ -75,6 +75,7 @@ export interface Kernels {
 export const PARALLEL_OPS = [
   "gemm",
   "sparseGemm",
+  "sparsePack",
   "gemmPackA",
   "dropout",
   "relu",

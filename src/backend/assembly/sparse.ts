@@ -28,9 +28,12 @@ function blocks(k: i32): i32 {
   return (k + kStep - 1) / kStep;
 }
 
-/** Bytes of the index sparsePack writes for an op(A) of m rows and k columns: m·blocks(k) + 1 i32 offsets. */
+/**
+ * Bytes of the index sparsePack writes for an op(A) of m rows and k columns: per row, blocks(k) + 1 i32 entry
+ * numbers (where each K block's entries start, then where the row's end).
+ */
 export function sparseIndexBytes(m: i32, k: i32): i32 {
-  return (m * blocks(k) + 1) * 4;
+  return m * (blocks(k) + 1) * 4;
 }
 
 /**
@@ -54,69 +57,36 @@ export function sparseCount(a: usize, n: i32, limit: i32): i32 {
 
 /**
  * Compresses op(A) (m×k; A stored k×m when transA) into entries: 8 bytes each, the i32 k then the f32 value,
- * row by row and in ascending k within a row. `index` receives m·blocks(k) + 1 i32 entry numbers: entry
- * index[i·nb + b] is row i's first in K block b, and the next index value ends that run. Returns the number
- * of entries. `entries` needs room for one more entry than that (a scratch write).
+ * in ascending k within a row, row i's from entry i·k on. Row i's index (sparseIndexBytes) gets the entry
+ * number where each K block's entries start, then the one past its last. As thread tid of nt, compresses its
+ * share of the rows.
  */
-export function sparsePack(a: usize, m: i32, k: i32, transA: bool, index: usize, entries: usize): i32 {
+export function sparsePack(a: usize, m: i32, k: i32, transA: bool, index: usize, entries: usize, tid: i32, nt: i32): void {
   const kStep = kBlock(k);
   const nb = blocks(k);
-  if (!transA) {
-    // Rows are contiguous: write every value and advance past the non-zeros only.
-    let e = 0;
-    for (let i = 0; i < m; i++) {
-      const row = a + <usize>i * <usize>k * 4;
-      for (let b = 0; b < nb; b++) {
-        store<i32>(index + <usize>(i * nb + b) * 4, e);
-        const p1 = min(k, (b + 1) * kStep);
-        for (let p = b * kStep; p < p1; p++) {
-          const v = load<f32>(row + <usize>p * 4);
-          const at = entries + <usize>e * 8;
-          store<i32>(at, p);
-          store<f32>(at, v, 4);
-          e += i32(v != 0);
-        }
+  // Element (i, p) of op(A) is at a + i·rowStep + p·colStep.
+  const rowStep = transA ? <usize>4 : <usize>k * 4;
+  const colStep = transA ? <usize>m * 4 : <usize>4;
+  const i1 = <i32>(<i64>m * <i64>(tid + 1) / <i64>nt);
+  for (let i = <i32>(<i64>m * <i64>tid / <i64>nt); i < i1; i++) {
+    const row = a + <usize>i * rowStep;
+    const slots = index + <usize>(i * (nb + 1)) * 4;
+    // Every value is written, and the position advances past the non-zeros only: at column p the row holds at
+    // most p entries, so the write stays inside its k places.
+    let e = i * k;
+    for (let b = 0; b < nb; b++) {
+      store<i32>(slots + <usize>b * 4, e);
+      const p1 = min(k, (b + 1) * kStep);
+      for (let p = b * kStep; p < p1; p++) {
+        const v = load<f32>(row + <usize>p * colStep);
+        const at = entries + <usize>e * 8;
+        store<i32>(at, p);
+        store<f32>(at, v, 4);
+        e += i32(v != 0);
       }
     }
-    store<i32>(index + <usize>(m * nb) * 4, e);
-    return e;
+    store<i32>(slots + <usize>nb * 4, e);
   }
-  // Rows of op(A) are columns of A: count each (row, block) run, turn the counts into starts, fill the runs
-  // while scanning A in ascending k (each start advances to its run's end), then shift the ends back into starts.
-  const runs = m * nb;
-  memory.fill(index, 0, <usize>(runs + 1) * 4);
-  for (let p = 0; p < k; p++) {
-    const src = a + <usize>p * <usize>m * 4;
-    const slot = index + <usize>(p / kStep) * 4;
-    for (let i = 0; i < m; i++) {
-      const at = slot + <usize>(i * nb) * 4;
-      store<i32>(at, load<i32>(at) + i32(load<f32>(src + <usize>i * 4) != 0));
-    }
-  }
-  let total = 0;
-  for (let r = 0; r < runs; r++) {
-    const at = index + <usize>r * 4;
-    const count = load<i32>(at);
-    store<i32>(at, total);
-    total += count;
-  }
-  for (let p = 0; p < k; p++) {
-    const src = a + <usize>p * <usize>m * 4;
-    const slot = index + <usize>(p / kStep) * 4;
-    for (let i = 0; i < m; i++) {
-      const v = load<f32>(src + <usize>i * 4);
-      if (v != 0) {
-        const at = slot + <usize>(i * nb) * 4;
-        const e = load<i32>(at);
-        store<i32>(entries + <usize>e * 8, p);
-        store<f32>(entries + <usize>e * 8, v, 4);
-        store<i32>(at, e + 1);
-      }
-    }
-  }
-  for (let r = runs; r > 0; r--) store<i32>(index + <usize>r * 4, load<i32>(index + <usize>(r - 1) * 4));
-  store<i32>(index, 0);
-  return total;
 }
 
 /**
@@ -208,7 +178,7 @@ function sparseBlock(
       // B[p, js] is at base + p·32 for the absolute p of an entry.
       const base = ws - <usize>pc * NR * 4;
       for (let i = i0; i < i1; i++) {
-        const run = index + <usize>(i * nb + blk) * 4;
+        const run = index + <usize>(i * (nb + 1) + blk) * 4;
         const e = entries + <usize>load<i32>(run) * 8;
         const end = entries + <usize>load<i32>(run, 4) * 8;
         const crow = c + (<usize>i * <usize>n + <usize>js) * 4;
