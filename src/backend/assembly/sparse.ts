@@ -201,7 +201,7 @@ function sparseBlock(
 /**
  * C[m×n] = op(A)·op(B) (+ C when accumulate), then act(C + bias), with op(A) given by sparsePack's index and
  * entries, as thread tid of nt. Like gemm, threads claim chunks through the i32 at `counter` (zero before
- * the call): column ranges of whole strips when there are enough strips, else row ranges. `work` starts nt
+ * the call): single strips when there are enough strips, else row ranges. `work` starts nt
  * workspaces of sparseWorkspaceBytes.
  */
 export function sparseGemm(
@@ -215,7 +215,8 @@ export function sparseGemm(
   }
   const strips = (n + SW - 1) / SW;
   const byCols = strips >= 2 * nt;
-  const chunks = byCols ? min(strips, 4 * nt) : min(m, 4 * nt);
+  // A strip per chunk (each strip's B is packed once whoever takes it), or row ranges that each pack all of B.
+  const chunks = byCols ? strips : min(m, 4 * nt);
   for (;;) {
     const q = atomic.add<i32>(counter, 1);
     if (q >= chunks) break;
