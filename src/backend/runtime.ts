@@ -128,7 +128,7 @@ const ARGS_BYTE = 64;
 const SLOTS_BYTE = ARGS_BYTE + MAX_ARGS * 8;
 const STOP = -1;
 /** Milliseconds the calling thread spins for the workers of a call before it sleeps. */
-const AWAIT_SPIN_MS = 0.5;
+const AWAIT_SPIN_MS = 0.2;
 // Join slot values for call generation g: open (the worker may take its share), taken (it did), closed (the
 // calling thread ran the share itself, since the worker had not started).
 const open = (g: number): number => (g & 0x3fffffff) * 2;
