@@ -227,7 +227,7 @@ function gemm(
   const pb = r.place(b, k * n);
   const pc = r.place(c, m * n, accumulate);
   const pbias = bias ? r.place(bias, n) : 0;
-  const nnz = limit > 0 ? K.sparseCount(pa, m * k, limit) : limit + 1;
+  const nnz = limit > 0 ? K.sparseCount(pa, m * k, limit) : Infinity;
   if (nnz <= limit) {
     const index = r.reserve(K.sparseIndexBytes(m, k));
     const entries = r.reserve(entriesBytes);
