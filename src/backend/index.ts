@@ -168,21 +168,25 @@ function dims(fn: string, ...d: number[]): void {
   }
 }
 
-// Below these sizes a call runs on the calling thread: waking a worker costs more than it saves. (Dropout's
-// masks for a hidden layer of a few hundred thousand units take tens of microseconds on one thread.)
+// Below these sizes a call runs on the calling thread: waking a worker costs more than it saves. Dropout's
+// masks, the LSTM cell and compressing a sparse operand cost nanoseconds per element (a hidden layer's
+// dropout, 80 000 units, about 150 µs on one thread), the other elementwise kernels far less.
 const PARALLEL_MACS = 1 << 22;
 const PARALLEL_ELEMENTS = 1 << 18;
-const PARALLEL_DROPOUT = 1 << 14;
+const PARALLEL_COSTLY = 1 << 14;
 
 const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3 };
 
 // Products whose op(a) has at most this fraction of non-zeros take the sparse path (see setSparseDensity).
 const SPARSE_DENSITY = 0.5;
 let sparseDensity = SPARSE_DENSITY;
+// Below this many columns of c, compressing op(a) costs more than skipping its zeros saves.
+const SPARSE_MIN_COLUMNS = 64;
 
 /**
  * Sets the largest fraction of non-zeros in a matrix product's left operand op(a) for which the WebAssembly
- * backends skip its zeros (as after ReLU and dropout): 0 never does, 1 always does; the default is 0.5. The
+ * backends skip its zeros (as after ReLU and dropout): 0 never does, 1 always does; the default is 0.5 (below 1,
+ * a product with fewer than 64 columns never does: compressing op(a) would cost more than it saves). The
  * results are the same floats either way (except that a zero in op(a) times an infinity or NaN in op(b) gives
  * NaN only without skipping, and a zero result's sign may differ). Returns the previous setting.
  */
@@ -214,20 +218,20 @@ function gemm(
   // With threads, A is packed once for all of them (each packing a share), and they claim chunks through a counter.
   const packedBytes = threads > 1 ? align(K.gemmPackedABytes(m, k)) + 64 : 0;
   const denseBytes = K.gemmWorkspaceBytes() * threads + packedBytes;
-  // The sparse path: op(a)'s index and entries (at most `limit` non-zeros, plus a scratch entry), the
-  // workspaces of every thread and a counter.
-  const limit = Math.floor(sparseDensity * m * k);
-  const sparseBytes =
-    limit > 0 ? align(K.sparseIndexBytes(m, k)) + align((limit + 1) * 8) + K.sparseWorkspaceBytes() * r.threads() + 64 : 0;
+  // The sparse path: op(a)'s index and entries (room for k per row), the workspaces of every thread and a counter.
+  const limit = n >= SPARSE_MIN_COLUMNS || sparseDensity === 1 ? Math.floor(sparseDensity * m * k) : 0;
+  const entriesBytes = m * k * 8;
+  const sparseBytes = limit > 0 ? align(K.sparseIndexBytes(m, k)) + align(entriesBytes) + K.sparseWorkspaceBytes() * r.threads() + 64 : 0;
   r.scratch(r.need(a, m * k) + r.need(b, k * n) + r.need(c, m * n) + r.need(bias, n) + Math.max(denseBytes, sparseBytes));
   const pa = r.place(a, m * k);
   const pb = r.place(b, k * n);
   const pc = r.place(c, m * n, accumulate);
   const pbias = bias ? r.place(bias, n) : 0;
-  if (limit > 0 && K.sparseCount(pa, m * k, limit) <= limit) {
+  const nnz = limit > 0 ? K.sparseCount(pa, m * k, limit) : Infinity;
+  if (nnz <= limit) {
     const index = r.reserve(K.sparseIndexBytes(m, k));
-    const entries = r.reserve((limit + 1) * 8);
-    const nnz = K.sparsePack(pa, m, k, +transA, index, entries);
+    const entries = r.reserve(entriesBytes);
+    r.run("sparsePack", [pa, m, k, +transA, index, entries], m * k >= PARALLEL_COSTLY ? r.threads() : 1);
     const nt = nnz * n >= PARALLEL_MACS ? r.threads() : 1;
     const work = r.reserve(K.sparseWorkspaceBytes() * nt);
     const counter = r.reserve(4);
@@ -331,7 +335,7 @@ export function dropout(
   const po = r.place(out, n, false);
   const pm = mask ? r.place(mask, n, false) : 0;
   const pk = keep ? r.place(keep, n, false) : 0;
-  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, pk, n], n >= PARALLEL_ELEMENTS ? r.threads() : 1);
+  r.run("dropout", [k0 >>> 0, k1 >>> 0, offset, keepProb, scale, px, po, pm, pk, n], n >= PARALLEL_COSTLY ? r.threads() : 1);
   r.back(out, po, n);
   if (mask) r.back(mask, pm, n);
   if (keep) r.back(keep, pk, n);
@@ -793,7 +797,7 @@ export function lstmForward(
   const pa = act === gates ? pg : r.place(act, 4 * n, false);
   const at = (a: Float32Array | undefined, copyIn = true) => (a ? r.place(a, n, copyIn) : 0);
   const pm = [at(gm), at(zc), at(cOut, false), at(zh), at(hPrev), at(v), at(hm, false)];
-  r.run("lstmForward", [pg, pp, pc, ph, pa, ...pm, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.run("lstmForward", [pg, pp, pc, ph, pa, ...pm, batch, hidden], n >= PARALLEL_COSTLY ? r.threads() : 1);
   r.back(c, pc, n);
   r.back(h, ph, n);
   r.back(act, pa, 4 * n);
@@ -842,7 +846,7 @@ export function lstmBackward(
   const pcp = sameC ? pd : r.place(dcPrev, n, false);
   const at = (a: Float32Array | undefined, copyIn = true) => (a ? r.place(a, n, copyIn) : 0);
   const pm = [at(gm), at(zc), at(zh), at(dhPrev, false), at(v), at(dhm)];
-  r.run("lstmBackward", [pa, pp, pc, ph, pd, pg, pcp, ...pm, batch, hidden], n >= PARALLEL_DROPOUT ? r.threads() : 1);
+  r.run("lstmBackward", [pa, pp, pc, ph, pd, pg, pcp, ...pm, batch, hidden], n >= PARALLEL_COSTLY ? r.threads() : 1);
   r.back(dGates, pg, 4 * n);
   r.back(dcPrev, pcp, n);
   if (dhPrev) r.back(dhPrev, pm[3]!, n);

@@ -42,7 +42,7 @@ export interface Kernels {
   gemm(...args: number[]): void;
   sparseCount(a: number, n: number, limit: number): number;
   sparseIndexBytes(m: number, k: number): number;
-  sparsePack(a: number, m: number, k: number, transA: number, index: number, entries: number): number;
+  sparsePack(...args: number[]): void;
   sparseWorkspaceBytes(): number;
   sparseGemm(...args: number[]): void;
   dropout(...args: number[]): void;
@@ -71,10 +71,17 @@ export interface Kernels {
   lstmBackward(...args: number[]): void;
 }
 
-/** Kernels a pool can split; each takes (…arguments, tid, nt) and handles share tid of nt. */
+/**
+ * Kernels a pool can split; each takes (…arguments, tid, nt) and handles share tid of nt. Shares are disjoint
+ * and any nt gives the same results, so most kernels are cut into more shares than threads, which the threads
+ * claim in turn: a thread that starts late (a busy machine, a sleeping worker's wake-up) finds the shares
+ * done, and nobody waits for it. The kernels of SELF_CLAIMING split among the threads themselves, with a
+ * workspace per thread: those run one share per thread.
+ */
 export const PARALLEL_OPS = [
   "gemm",
   "sparseGemm",
+  "sparsePack",
   "gemmPackA",
   "dropout",
   "relu",
@@ -98,12 +105,16 @@ export const PARALLEL_OPS = [
   "zero",
 ] as const;
 export type ParallelOp = (typeof PARALLEL_OPS)[number];
+const SELF_CLAIMING: ReadonlySet<ParallelOp> = new Set(["gemm", "sparseGemm", "convImages", "convForward", "convBackward"]);
+/** Shares per thread of the other kernels. */
+const SHARES_PER_THREAD = 4;
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
 const MAX_ARGS = 24;
 // Control block (Int32 indices), then the arguments as float64 from byte 64 of the block, then one join slot
-// (Int32) per thread. DONE counts the workers that finished their share of the current call.
+// (Int32) per thread. DONE counts the workers that finished their part of the current call; SHARES is its
+// number of shares to claim (0: one per thread, by thread number) and CLAIM the next share to take.
 const GEN = 0;
 const DONE = 1;
 const OP = 2;
@@ -111,9 +122,13 @@ const NARGS = 3;
 const NT = 4;
 const FAILED = 5;
 const READY = 6;
+const SHARES = 7;
+const CLAIM = 8;
 const ARGS_BYTE = 64;
 const SLOTS_BYTE = ARGS_BYTE + MAX_ARGS * 8;
 const STOP = -1;
+/** Milliseconds the calling thread spins for the workers of a call before it sleeps. */
+const AWAIT_SPIN_MS = 0.2;
 // Join slot values for call generation g: open (the worker may take its share), taken (it did), closed (the
 // calling thread ran the share itself, since the worker had not started).
 const open = (g: number): number => (g & 0x3fffffff) * 2;
@@ -156,8 +171,8 @@ export function availableModules(): Map<WasmBackend, WasmModule> {
 
 // The worker (an ES module from a data: URL, so it loads the same way whatever the parent's flags): instantiate
 // the module over the shared memory, count up READY, then wait for generations of the control block. For each,
-// take its share by turning its join slot from open to taken (unless the calling thread closed it first),
-// run share \`tid\` of the requested kernel, and count up DONE.
+// take part by turning its join slot from open to taken (unless the calling thread closed it first), run
+// share \`tid\` of the requested kernel or claim shares until none is left, and count up DONE.
 const WORKER_SOURCE = `
 import { workerData } from "node:worker_threads";
 const { module, memory, control, tid, ops } = workerData;
@@ -177,9 +192,11 @@ for (;;) {
   const open = (seen & 0x3fffffff) * 2;
   if (Atomics.compareExchange(slots, tid, open, open + 1) !== open) continue;
   try {
+    const kernel = kernels[ops[ctl[${OP}]]];
     const a = Array.from(args.subarray(0, ctl[${NARGS}]));
-    a.push(tid, ctl[${NT}]);
-    kernels[ops[ctl[${OP}]]].apply(null, a);
+    const shares = ctl[${SHARES}];
+    if (shares === 0) kernel(...a, tid, ctl[${NT}]);
+    else for (let s = Atomics.add(ctl, ${CLAIM}, 1); s < shares; s = Atomics.add(ctl, ${CLAIM}, 1)) kernel(...a, s, shares);
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
@@ -209,9 +226,9 @@ export class Runtime {
   private ctl: Int32Array;
   private args: Float64Array;
   private slots: Int32Array;
-  /** Generation and share count of the last call split over the pool. */
+  /** Generation and thread count of the last call split over the pool. */
   private gen = 0;
-  private shares = 0;
+  private callThreads = 0;
   /** Workers that took a share of the last call. */
   private taken = 0;
   private readonly registry = new FinalizationRegistry<number>((addr) => this.release(addr));
@@ -342,9 +359,11 @@ export class Runtime {
   }
 
   /**
-   * Runs op over `threads` shares (capped by the pool size): share 0 here, the others on the workers. A share
-   * whose worker has not started when share 0 is done runs here too (a worker waiting to be scheduled on a busy
-   * machine would otherwise hold up the call); each share is computed the same wherever it runs.
+   * Runs op over `threads` threads (capped by the pool size): this one and the workers. A self-claiming kernel
+   * runs share 0 here and the others on the workers; a share whose worker has not started when share 0 is
+   * done runs here too (a worker waiting to be scheduled on a busy machine would otherwise hold up the call).
+   * Any other kernel is cut into SHARES_PER_THREAD shares per thread, which this thread and the workers claim
+   * until none is left. Each share is computed the same wherever it runs.
    */
   run(op: ParallelOp, args: number[], threads = this.nt): void {
     const nt = Math.min(threads, this.nt);
@@ -362,16 +381,25 @@ export class Runtime {
     ctl[OP] = PARALLEL_OPS.indexOf(op);
     ctl[NARGS] = args.length;
     ctl[NT] = nt;
+    const shares = SELF_CLAIMING.has(op) ? 0 : SHARES_PER_THREAD * nt;
+    ctl[SHARES] = shares;
+    ctl[CLAIM] = 0;
     ctl[FAILED] = 0;
     Atomics.store(ctl, DONE, 0);
     const gen = (this.gen + 1) | 0;
     for (let tid = 1; tid < nt; tid++) Atomics.store(this.slots, tid, open(gen));
     this.gen = gen;
-    this.shares = nt;
+    this.callThreads = nt;
     Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
-    this.kernels[op](...args, 0, nt);
-    for (const tid of this.close(true)) this.kernels[op](...args, tid, nt);
+    const kernel = this.kernels[op];
+    if (shares === 0) {
+      kernel(...args, 0, nt);
+      for (const tid of this.close(true)) kernel(...args, tid, nt);
+    } else {
+      for (let s = Atomics.add(ctl, CLAIM, 1); s < shares; s = Atomics.add(ctl, CLAIM, 1)) kernel(...args, s, shares);
+      this.close(true);
+    }
     this.awaitDone();
     if (ctl[FAILED]) throw new Error(`backend: a worker failed in ${op}`);
   }
@@ -383,7 +411,7 @@ export class Runtime {
   private close(claim: boolean): number[] {
     const unclaimed: number[] = [];
     let taken_ = 0;
-    for (let tid = 1; tid < this.shares; tid++) {
+    for (let tid = 1; tid < this.callThreads; tid++) {
       const v = Atomics.compareExchange(this.slots, tid, open(this.gen), CLOSED);
       if (v === open(this.gen)) unclaimed.push(tid);
       else if (v === taken(this.gen)) taken_++;
@@ -393,12 +421,18 @@ export class Runtime {
     return unclaimed;
   }
 
-  /** Spins briefly, then sleeps, until every worker that took a share of the last call has finished it. */
+  /**
+   * Spins, then sleeps, until every worker that took part in the last call has finished. A worker is then
+   * running a share, which takes microseconds to a few milliseconds, and waking from a sleep can take tens of
+   * microseconds, so the spin lasts up to AWAIT_SPIN_MS.
+   */
   private awaitDone(): void {
+    let start = 0;
     for (let spin = 0; ; spin++) {
       const d = Atomics.load(this.ctl, DONE);
       if (d >= this.taken) return;
-      if (spin > 4000) Atomics.wait(this.ctl, DONE, d);
+      if (spin === 1024) start = performance.now();
+      else if (spin > 1024 && (spin & 1023) === 0 && performance.now() - start > AWAIT_SPIN_MS) Atomics.wait(this.ctl, DONE, d);
     }
   }
 
@@ -432,7 +466,7 @@ export class Runtime {
     this.args = new Float64Array(this.memory.buffer, control + ARGS_BYTE, MAX_ARGS);
     this.slots = new Int32Array(this.memory.buffer, control + SLOTS_BYTE, n);
     this.gen = 0;
-    this.shares = 0;
+    this.callThreads = 0;
     this.taken = 0;
     this.ready = false;
     for (let tid = 1; tid < n; tid++) {

@@ -7,7 +7,7 @@
 // path does not.
 
 import { madd } from "./simd";
-import { KC, NR, epilogue, kBlock, packB } from "./gemm";
+import { KC, NR, epilogue, kBlock } from "./gemm";
 
 /**
  * Columns of C one register tile covers: 12 f32x4 accumulators. (V8 keeps them, the broadcast value and one
@@ -28,9 +28,12 @@ function blocks(k: i32): i32 {
   return (k + kStep - 1) / kStep;
 }
 
-/** Bytes of the index sparsePack writes for an op(A) of m rows and k columns: m·blocks(k) + 1 i32 offsets. */
+/**
+ * Bytes of the index sparsePack writes for an op(A) of m rows and k columns: per row, blocks(k) + 1 i32 entry
+ * numbers (where each K block's entries start, then where the row's end).
+ */
 export function sparseIndexBytes(m: i32, k: i32): i32 {
-  return (m * blocks(k) + 1) * 4;
+  return m * (blocks(k) + 1) * 4;
 }
 
 /**
@@ -53,96 +56,105 @@ export function sparseCount(a: usize, n: i32, limit: i32): i32 {
 }
 
 /**
- * Compresses op(A) (m×k; A stored k×m when transA) into entries: 8 bytes each, the i32 k then the f32 value,
- * row by row and in ascending k within a row. `index` receives m·blocks(k) + 1 i32 entry numbers: entry
- * index[i·nb + b] is row i's first in K block b, and the next index value ends that run. Returns the number
- * of entries. `entries` needs room for one more entry than that (a scratch write).
+ * Compresses op(A) (m×k; A stored k×m when transA) into entries: 8 bytes each, the i32 k·SW·4 (where row k of
+ * B starts in a packed strip) then the f32 value, in ascending k within a row, row i's from entry i·k on. Row i's index (sparseIndexBytes) gets the entry
+ * number where each K block's entries start, then the one past its last. As thread tid of nt, compresses its
+ * share of the rows.
  */
-export function sparsePack(a: usize, m: i32, k: i32, transA: bool, index: usize, entries: usize): i32 {
+export function sparsePack(a: usize, m: i32, k: i32, transA: bool, index: usize, entries: usize, tid: i32, nt: i32): void {
   const kStep = kBlock(k);
   const nb = blocks(k);
-  if (!transA) {
-    // Rows are contiguous: write every value and advance past the non-zeros only.
-    let e = 0;
-    for (let i = 0; i < m; i++) {
-      const row = a + <usize>i * <usize>k * 4;
-      for (let b = 0; b < nb; b++) {
-        store<i32>(index + <usize>(i * nb + b) * 4, e);
-        const p1 = min(k, (b + 1) * kStep);
-        for (let p = b * kStep; p < p1; p++) {
-          const v = load<f32>(row + <usize>p * 4);
-          const at = entries + <usize>e * 8;
-          store<i32>(at, p);
-          store<f32>(at, v, 4);
-          e += i32(v != 0);
-        }
+  // Element (i, p) of op(A) is at a + i·rowStep + p·colStep.
+  const rowStep = transA ? <usize>4 : <usize>k * 4;
+  const colStep = transA ? <usize>m * 4 : <usize>4;
+  const i1 = <i32>(<i64>m * <i64>(tid + 1) / <i64>nt);
+  for (let i = <i32>(<i64>m * <i64>tid / <i64>nt); i < i1; i++) {
+    const row = a + <usize>i * rowStep;
+    const slots = index + <usize>(i * (nb + 1)) * 4;
+    // Every value is written, and the position advances past the non-zeros only: at column p the row holds at
+    // most p entries, so the write stays inside its k places.
+    let e = i * k;
+    for (let b = 0; b < nb; b++) {
+      store<i32>(slots + <usize>b * 4, e);
+      const p1 = min(k, (b + 1) * kStep);
+      for (let p = b * kStep; p < p1; p++) {
+        const v = load<f32>(row + <usize>p * colStep);
+        const at = entries + <usize>e * 8;
+        store<i32>(at, p * SW * 4);
+        store<f32>(at, v, 4);
+        e += i32(v != 0);
       }
     }
-    store<i32>(index + <usize>(m * nb) * 4, e);
-    return e;
+    store<i32>(slots + <usize>nb * 4, e);
   }
-  // Rows of op(A) are columns of A: count each (row, block) run, turn the counts into starts, fill the runs
-  // while scanning A in ascending k (each start advances to its run's end), then shift the ends back into starts.
-  const runs = m * nb;
-  memory.fill(index, 0, <usize>(runs + 1) * 4);
-  for (let p = 0; p < k; p++) {
-    const src = a + <usize>p * <usize>m * 4;
-    const slot = index + <usize>(p / kStep) * 4;
-    for (let i = 0; i < m; i++) {
-      const at = slot + <usize>(i * nb) * 4;
-      store<i32>(at, load<i32>(at) + i32(load<f32>(src + <usize>i * 4) != 0));
-    }
-  }
-  let total = 0;
-  for (let r = 0; r < runs; r++) {
-    const at = index + <usize>r * 4;
-    const count = load<i32>(at);
-    store<i32>(at, total);
-    total += count;
-  }
-  for (let p = 0; p < k; p++) {
-    const src = a + <usize>p * <usize>m * 4;
-    const slot = index + <usize>(p / kStep) * 4;
-    for (let i = 0; i < m; i++) {
-      const v = load<f32>(src + <usize>i * 4);
-      if (v != 0) {
-        const at = slot + <usize>(i * nb) * 4;
-        const e = load<i32>(at);
-        store<i32>(entries + <usize>e * 8, p);
-        store<f32>(entries + <usize>e * 8, v, 4);
-        store<i32>(at, e + 1);
-      }
-    }
-  }
-  for (let r = runs; r > 0; r--) store<i32>(index + <usize>r * 4, load<i32>(index + <usize>(r - 1) * 4));
-  store<i32>(index, 0);
-  return total;
+}
+
+/** Stores the transpose of the 4×4 block with rows r0..r3 at dst, its rows `stride` bytes apart. */
+// @ts-ignore: decorator
+@inline function transpose4(dst: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
+  v128.store(dst + stride, i64x2.shuffle(t0, t1, 1, 3));
+  v128.store(dst + 2 * stride, i64x2.shuffle(t2, t3, 0, 2));
+  v128.store(dst + 3 * stride, i64x2.shuffle(t2, t3, 1, 3));
 }
 
 /**
- * dst[0..48) = Σ a·B[k, 0..48) over the entries [e, end), where B[k, 8q..8q+8) is at base + k·32 + q·ps
- * (six of packB's panels, ps bytes apart).
+ * Packs op(B)[pc..pc+kc, js..js+w) (w ≤ SW) into dst row by row, row p at dst + p·SW·4, so that the 48 values
+ * an entry multiplies are three cache lines; columns past w keep whatever dst held.
  */
-function row48(e: usize, end: usize, base: usize, ps: usize, dst: usize): void {
+function packStrip(b: usize, n: i32, k: i32, transB: bool, pc: i32, kc: i32, js: i32, w: i32, dst: usize): void {
+  if (!transB) {
+    for (let p = 0; p < kc; p++) {
+      const src = b + (<usize>(pc + p) * <usize>n + <usize>js) * 4;
+      const d = dst + <usize>p * SW * 4;
+      let j = 0;
+      for (; j + 4 <= w; j += 4) v128.store(d + <usize>j * 4, v128.load(src + <usize>j * 4));
+      for (; j < w; j++) store<f32>(d + <usize>j * 4, load<f32>(src + <usize>j * 4));
+    }
+    return;
+  }
+  // B stored n×k: column j of op(B) is contiguous in p; transpose 4×4 blocks.
+  const rs = <usize>k * 4;
+  for (let j = 0; j < w; j += 4) {
+    const src = b + (<usize>(js + j) * <usize>k + <usize>pc) * 4;
+    const cols = min(4, w - j);
+    let p = 0;
+    if (cols == 4) {
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>p * 4;
+        transpose4(dst + <usize>(p * SW + j) * 4, SW * 4, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs));
+      }
+    }
+    for (; p < kc; p++) {
+      for (let c = 0; c < cols; c++) store<f32>(dst + <usize>(p * SW + j + c) * 4, load<f32>(src + <usize>c * rs + <usize>p * 4));
+    }
+  }
+}
+
+/** dst[0..48) = Σ a·B[k, 0..48) over the entries [e, end), where B[k, 0..48) is at base + k·SW·4 (packStrip's rows). */
+function row48(e: usize, end: usize, base: usize, dst: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
   let c8 = f32x4.splat(0), c9 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  const b1 = base + ps, b2 = b1 + ps, b3 = b2 + ps, b4 = b3 + ps, b5 = b4 + ps;
   for (; e < end; e += 8) {
-    const off = <usize>load<i32>(e) * (NR * 4);
+    const row = base + <usize>load<i32>(e);
     const a = v128.load32_splat(e, 4);
-    c0 = madd(a, v128.load(base + off), c0);
-    c1 = madd(a, v128.load(base + off, 16), c1);
-    c2 = madd(a, v128.load(b1 + off), c2);
-    c3 = madd(a, v128.load(b1 + off, 16), c3);
-    c4 = madd(a, v128.load(b2 + off), c4);
-    c5 = madd(a, v128.load(b2 + off, 16), c5);
-    c6 = madd(a, v128.load(b3 + off), c6);
-    c7 = madd(a, v128.load(b3 + off, 16), c7);
-    c8 = madd(a, v128.load(b4 + off), c8);
-    c9 = madd(a, v128.load(b4 + off, 16), c9);
-    c10 = madd(a, v128.load(b5 + off), c10);
-    c11 = madd(a, v128.load(b5 + off, 16), c11);
+    c0 = madd(a, v128.load(row), c0);
+    c1 = madd(a, v128.load(row, 16), c1);
+    c2 = madd(a, v128.load(row, 32), c2);
+    c3 = madd(a, v128.load(row, 48), c3);
+    c4 = madd(a, v128.load(row, 64), c4);
+    c5 = madd(a, v128.load(row, 80), c5);
+    c6 = madd(a, v128.load(row, 96), c6);
+    c7 = madd(a, v128.load(row, 112), c7);
+    c8 = madd(a, v128.load(row, 128), c8);
+    c9 = madd(a, v128.load(row, 144), c9);
+    c10 = madd(a, v128.load(row, 160), c10);
+    c11 = madd(a, v128.load(row, 176), c11);
   }
   v128.store(dst, c0);
   v128.store(dst, c1, 16);
@@ -165,12 +177,12 @@ function addRow48(c: usize, sum: usize): void {
 
 /**
  * C[1×cols] at c (cols ≤ 8) = (add ? C : 0) + Σ a·B[k, 0..8) over the entries [e, end), B[k, 0..8) at
- * base + k·32 (one of packB's panels); a partial row goes through the 8-float `tile`.
+ * base + k·SW·4 (in packStrip's rows); a partial row goes through the 8-float `tile`.
  */
 function row8(e: usize, end: usize, base: usize, c: usize, cols: i32, add: bool, tile: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   for (; e < end; e += 8) {
-    const at = base + <usize>load<i32>(e) * (NR * 4);
+    const at = base + <usize>load<i32>(e);
     const a = v128.load32_splat(e, 4);
     c0 = madd(a, v128.load(at), c0);
     c1 = madd(a, v128.load(at, 16), c1);
@@ -188,8 +200,8 @@ function row8(e: usize, end: usize, base: usize, c: usize, cols: i32, add: bool,
 
 /**
  * C[i0..i1, j0..j1] of op(A)·op(B) (+ C), then act(C + bias), strip of SW columns by strip: each K block of
- * a strip of op(B) is packed into the workspace (packB's panels, contiguous, so the rows the entries pick
- * stay in cache), then every row of C takes its entries of that block.
+ * a strip of op(B) is packed into the workspace (packStrip, contiguous, so the rows the entries pick stay in
+ * cache), then every row of C takes its entries of that block.
  */
 function sparseBlock(
   index: usize, entries: usize, b: usize, c: usize, m: i32, n: i32, k: i32, transB: bool, accumulate: bool,
@@ -204,23 +216,23 @@ function sparseBlock(
       const pc = blk * kStep;
       const kc = min(kStep, k - pc);
       const add = accumulate || pc > 0;
-      packB(b, n, k, transB, pc, kc, js, w, ws);
-      // B[p, js] is at base + p·32 for the absolute p of an entry.
-      const base = ws - <usize>pc * NR * 4;
+      packStrip(b, n, k, transB, pc, kc, js, w, ws);
+      // B[p, js] is at base + p·SW·4 for the absolute p of an entry.
+      const base = ws - <usize>pc * SW * 4;
       for (let i = i0; i < i1; i++) {
-        const run = index + <usize>(i * nb + blk) * 4;
+        const run = index + <usize>(i * (nb + 1) + blk) * 4;
         const e = entries + <usize>load<i32>(run) * 8;
         const end = entries + <usize>load<i32>(run, 4) * 8;
         const crow = c + (<usize>i * <usize>n + <usize>js) * 4;
         if (w == SW) {
           if (add) {
-            row48(e, end, base, <usize>kc * NR * 4, tile);
+            row48(e, end, base, tile);
             addRow48(crow, tile);
           } else {
-            row48(e, end, base, <usize>kc * NR * 4, crow);
+            row48(e, end, base, crow);
           }
         } else {
-          for (let jr = 0; jr < w; jr += NR) row8(e, end, base + <usize>(jr * kc) * 4, crow + <usize>jr * 4, min(NR, w - jr), add, tile);
+          for (let jr = 0; jr < w; jr += NR) row8(e, end, base + <usize>jr * 4, crow + <usize>jr * 4, min(NR, w - jr), add, tile);
         }
         if (pc + kc >= k) epilogue(c, n, i, i + 1, js, js + w, bias, act);
       }
@@ -231,7 +243,7 @@ function sparseBlock(
 /**
  * C[m×n] = op(A)·op(B) (+ C when accumulate), then act(C + bias), with op(A) given by sparsePack's index and
  * entries, as thread tid of nt. Like gemm, threads claim chunks through the i32 at `counter` (zero before
- * the call): column ranges of whole strips when there are enough strips, else row ranges. `work` starts nt
+ * the call): single strips when there are enough strips, else row ranges. `work` starts nt
  * workspaces of sparseWorkspaceBytes.
  */
 export function sparseGemm(
@@ -245,7 +257,8 @@ export function sparseGemm(
   }
   const strips = (n + SW - 1) / SW;
   const byCols = strips >= 2 * nt;
-  const chunks = byCols ? min(strips, 4 * nt) : min(m, 4 * nt);
+  // A strip per chunk (each strip's B is packed once whoever takes it), or row ranges that each pack all of B.
+  const chunks = byCols ? strips : min(m, 4 * nt);
   for (;;) {
     const q = atomic.add<i32>(counter, 1);
     if (q >= chunks) break;
