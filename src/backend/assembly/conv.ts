@@ -5,7 +5,7 @@
 // (convForward/convBackward below); other strides go through im2col and the matrix product (convImages).
 
 import { gemmSerial, gemmWorkspaceBytes } from "./gemm";
-import { madd } from "./simd";
+import { madd, store4x4T } from "./simd";
 
 // @ts-ignore: decorator
 @inline function part(n: i32, tid: i32, nt: i32): i32 {
@@ -456,14 +456,7 @@ function packChannels(g: usize, gp: usize, o: i32, l: i32): void {
         const s = g + <usize>(q + r) * row;
         for (let j = 0; j < l; j += 4) {
           const at = s + <usize>j * 4;
-          const r0 = v128.load(at), r1 = v128.load(at + row), r2 = v128.load(at + 2 * row), r3 = v128.load(at + 3 * row);
-          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-          const d = panel + <usize>(j * 8 + r) * 4;
-          v128.store(d, i64x2.shuffle(t0, t1, 0, 2));
-          v128.store(d + 32, i64x2.shuffle(t0, t1, 1, 3));
-          v128.store(d + 64, i64x2.shuffle(t2, t3, 0, 2));
-          v128.store(d + 96, i64x2.shuffle(t2, t3, 1, 3));
+          store4x4T(panel + <usize>(j * 8 + r) * 4, 32, v128.load(at), v128.load(at + row), v128.load(at + 2 * row), v128.load(at + 3 * row));
         }
       }
       continue;

@@ -3,7 +3,7 @@
 // ascending order, restarted per KC block and added to C block by block; that order does not depend on
 // which thread owns the tile or on how the output is split, so results are identical for any thread count.
 
-import { madd } from "./simd";
+import { madd, store4x4T } from "./simd";
 
 // MR = 4 because V8 schedules all loads of a step before its multiply-adds: 8 accumulators + 2 B + 4 A
 // vectors fit the 15 xmm registers it allocates; MR = 6 (12 accumulators) spills and runs at half speed,
@@ -29,19 +29,6 @@ import { madd } from "./simd";
 /** Bytes of private workspace one thread needs: a packed A block, a packed B block and an edge tile. */
 export function gemmWorkspaceBytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
-}
-
-/** Four rows r0..r3 (each 4 lanes) transposed in place into four columns. */
-// @ts-ignore: decorator
-@inline function store4x4T(dst: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
-  v128.store(dst + stride, i64x2.shuffle(t0, t1, 1, 3));
-  v128.store(dst + 2 * stride, i64x2.shuffle(t2, t3, 0, 2));
-  v128.store(dst + 3 * stride, i64x2.shuffle(t2, t3, 1, 3));
 }
 
 /**

@@ -6,7 +6,7 @@
 // of a zero sum, with one exception: where B holds an infinity or NaN and A a zero, gemm gives NaN and this
 // path does not.
 
-import { madd } from "./simd";
+import { madd, store4x4T } from "./simd";
 import { KC, NR, epilogue, kBlock } from "./gemm";
 
 /**
@@ -57,8 +57,9 @@ export function sparseCount(a: usize, n: i32, limit: i32): i32 {
 
 /**
  * Compresses op(A) (m×k; A stored k×m when transA) into entries: 8 bytes each, the i32 k·SW·4 (where row k of
- * B starts in a packed strip) then the f32 value, in ascending k within a row, row i's from entry i·k on. Row i's index (sparseIndexBytes) gets the entry
- * number where each K block's entries start, then the one past its last. As thread tid of nt, compresses its
+ * B starts in a packed strip) then the f32 value, in ascending k within a row, row i's from entry i·k on.
+ * Row i's index (sparseIndexBytes) gets the entry number where each K block's entries start, then the one
+ * past its last. As thread tid of nt, compresses its
  * share of the rows.
  */
 export function sparsePack(a: usize, m: i32, k: i32, transA: bool, index: usize, entries: usize, tid: i32, nt: i32): void {
@@ -89,19 +90,6 @@ export function sparsePack(a: usize, m: i32, k: i32, transA: bool, index: usize,
   }
 }
 
-/** Stores the transpose of the 4×4 block with rows r0..r3 at dst, its rows `stride` bytes apart. */
-// @ts-ignore: decorator
-@inline function transpose4(dst: usize, stride: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
-  v128.store(dst + stride, i64x2.shuffle(t0, t1, 1, 3));
-  v128.store(dst + 2 * stride, i64x2.shuffle(t2, t3, 0, 2));
-  v128.store(dst + 3 * stride, i64x2.shuffle(t2, t3, 1, 3));
-}
-
 /**
  * Packs op(B)[pc..pc+kc, js..js+w) (w ≤ SW) into dst row by row, row p at dst + p·SW·4, so that the 48 values
  * an entry multiplies are three cache lines; columns past w keep whatever dst held.
@@ -126,7 +114,7 @@ function packStrip(b: usize, n: i32, k: i32, transB: bool, pc: i32, kc: i32, js:
     if (cols == 4) {
       for (; p + 4 <= kc; p += 4) {
         const s = src + <usize>p * 4;
-        transpose4(dst + <usize>(p * SW + j) * 4, SW * 4, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs));
+        store4x4T(dst + <usize>(p * SW + j) * 4, SW * 4, v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs));
       }
     }
     for (; p < kc; p++) {
