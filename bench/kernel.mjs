@@ -63,7 +63,8 @@ const round = (x, digits = 2) => Number(x.toFixed(digits));
 
 const executeContent = (code) => ({ code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
 
-/** How long after its execute_reply the peer's idle may take before the cell counts as lost. */
+/** How long the peer may take to reply to a short request, or to send a cell's idle after its reply, before
+ * the request counts as lost. */
 const LOST_AFTER_MS = 5_000;
 
 /**
