@@ -8,9 +8,12 @@ import type { InstallTarget } from "./spec.js";
 const USAGE = `usage:
   dropout-lab install [--user | --sys-prefix | --prefix DIR]   write the kernelspec "dropout-lab" (default --user)
   dropout-lab kernel -f CONNECTION_FILE                          run the kernel
-  dropout-lab run NOTEBOOK... [-p NAME=VALUE]... [-o OUT_DIR] [--timeout SECONDS] [--html]
-                                  execute notebooks headlessly through the kernel (in place without -o);
-                                  --html also writes each as a self-contained HTML page (needs nbconvert)`;
+  dropout-lab run NOTEBOOK... [-p NAME=VALUE]... [-o OUT_DIR] [--timeout SECONDS] [--log-output] [--html]
+                                  execute notebooks headlessly through the kernel (in place without -o),
+                                  a progress line per cell on stderr; --timeout fails a cell that sends
+                                  nothing for that long; --log-output also copies the cells' stdout and
+                                  stderr there as they run; --html also writes each as a self-contained
+                                  HTML page (needs nbconvert)`;
 
 class UsageError extends Error {}
 
@@ -47,6 +50,7 @@ interface RunArgs {
   params: string[];
   outDir?: string;
   timeoutMs?: number;
+  logOutput?: boolean;
   html?: boolean;
 }
 
@@ -62,6 +66,7 @@ function parseRun(args: string[]): RunArgs {
     if (a === "-p" || a === "--parameter") run.params.push(value());
     else if (a === "-o" || a === "--output-dir") run.outDir = value();
     else if (a === "--html") run.html = true;
+    else if (a === "--log-output") run.logOutput = true;
     else if (a === "--timeout") {
       const seconds = Number(value());
       if (!(seconds > 0)) throw new UsageError("run: --timeout takes a positive number of seconds");
@@ -81,7 +86,8 @@ async function runNotebooks(args: RunArgs): Promise<void> {
   const failed: string[] = [];
   for (const nb of args.notebooks) {
     const output = args.outDir ? join(args.outDir, basename(nb)) : undefined;
-    const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs });
+    const logOutput = args.logOutput ? (text: string) => void process.stderr.write(text) : undefined;
+    const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs, logOutput });
     if (args.html) console.error(`${nb}: HTML → ${(await import("./run/html.js")).notebookToHtml(result.output)}`);
     if (result.failure) failed.push(`${nb} (cell ${result.failure.cell}: ${result.failure.ename}: ${result.failure.evalue})`);
   }

@@ -175,12 +175,13 @@ export class KernelClient {
     return this.inbox[channel].next((m) => (m.parentHeader as { msg_id?: string }).msg_id === msgId, timeoutMs, `a reply to ${msgId} on ${channel}`);
   }
 
-  /** iopub messages for a request up to and including its idle status. */
-  async iopubUntilIdle(msgId: string, timeoutMs = 10_000): Promise<Message[]> {
+  /** iopub messages for a request up to and including its idle status; `each` sees each one as it arrives. */
+  async iopubUntilIdle(msgId: string, timeoutMs = 10_000, each?: (m: Message) => void): Promise<Message[]> {
     const out: Message[] = [];
     for (;;) {
       const m = await this.inbox.iopub.next((x) => (x.parentHeader as { msg_id?: string }).msg_id === msgId, timeoutMs, `iopub for ${msgId}`);
       out.push(m);
+      each?.(m);
       if (m.header.msg_type === "status" && m.content.execution_state === "idle") return out;
     }
   }

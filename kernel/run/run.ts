@@ -20,8 +20,10 @@ export interface RunOptions {
   output?: string;
   /** Longest a cell may go without sending any message, in ms (default: no limit). */
   cellTimeoutMs?: number;
-  /** Progress lines (default: stderr). */
+  /** Progress lines: the kernel's start, each cell's outcome and time, the total (default: stderr). */
   log?: (line: string) => void;
+  /** Receives the cells' stdout and stderr text as it arrives (default: kept in the notebook only). */
+  logOutput?: (text: string) => void;
 }
 
 export interface RunResult {
@@ -49,19 +51,26 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   const started = Date.now();
   const client = await KernelClient.start({ cwd: dirname(input) });
   const result: RunResult = { path: input, output, cells: 0, seconds: 0 };
+  const code = nb.cells.filter((c) => c.cell_type === "code" && joinSource(c.source).trim() !== "").length;
+  const died = client.exit().then((status) => ({ ename: "KernelDied", evalue: `the kernel process ended (${status === null ? "killed by a signal" : `exit code ${status}`})` }));
   try {
     const info = await client.ready(30_000);
+    log(`${path}: kernel ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${code} code cells`);
     nb.metadata.kernelspec = { name: "dropout-lab", display_name: "TypeScript (dropout-lab)", language: "typescript" };
     nb.metadata.language_info = info.content.language_info;
     for (const [index, cell] of nb.cells.entries()) {
       if (cell.cell_type !== "code" || joinSource(cell.source).trim() === "") continue;
-      const failure = await runCell(client, cell, options.cellTimeoutMs);
+      const cellStarted = Date.now();
+      const failure = await Promise.race([runCell(client, cell, options.cellTimeoutMs, options.logOutput), died]);
       result.cells++;
+      const head = `${path}: cell ${index} [${result.cells}/${code}]`;
+      const seconds = ((Date.now() - cellStarted) / 1000).toFixed(1);
       if (failure) {
         result.failure = { cell: index, ...failure };
-        log(`${path}: cell ${index} failed: ${failure.ename}: ${failure.evalue}`);
+        log(`${head} failed after ${seconds} s: ${failure.ename}: ${failure.evalue}`);
         break;
       }
+      log(`${head} ok in ${seconds} s`);
     }
   } finally {
     await client.close();
@@ -73,11 +82,15 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   return result;
 }
 
+/** A cell's failure: its error, a silence longer than the timeout, or the kernel's death. */
+type Failure = { ename: string; evalue: string };
+
 async function runCell(
   client: KernelClient,
   cell: CodeCell,
   timeoutMs = 2 ** 31 - 1,
-): Promise<{ ename: string; evalue: string } | undefined> {
+  logOutput?: (text: string) => void,
+): Promise<Failure | undefined> {
   const start = new Date().toISOString();
   const id = await client.send("shell", "execute_request", {
     code: joinSource(cell.source),
@@ -88,8 +101,18 @@ async function runCell(
     stop_on_error: true,
   });
   const collector = new OutputCollector();
-  for (const m of await client.iopubUntilIdle(id, timeoutMs)) collector.add(m);
-  const reply = await client.reply("shell", id, timeoutMs);
+  let reply;
+  try {
+    await client.iopubUntilIdle(id, timeoutMs, (m) => {
+      collector.add(m);
+      if (logOutput && m.header.msg_type === "stream") logOutput(String(m.content.text));
+    });
+    reply = await client.reply("shell", id, timeoutMs);
+  } catch {
+    // The only rejection of these waits is their timeout.
+    cell.outputs = collector.saved();
+    return { ename: "CellTimeout", evalue: `no message from the kernel for ${timeoutMs / 1000} s` };
+  }
   cell.outputs = collector.saved();
   cell.execution_count = (reply.content.execution_count as number | undefined) ?? null;
   cell.metadata.execution = { "shell.execute_request": start, "shell.execute_reply": new Date().toISOString() };
