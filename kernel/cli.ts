@@ -84,12 +84,19 @@ async function runNotebooks(args: RunArgs): Promise<void> {
   const params = parseParameters(args.params);
   if (args.outDir) mkdirSync(args.outDir, { recursive: true });
   const failed: string[] = [];
+  // Ctrl-C interrupts the running cell and saves the notebook so far; a second one quits at once.
+  const stop = new AbortController();
+  process.on("SIGINT", () => (stop.signal.aborted ? process.exit(130) : stop.abort()));
   for (const nb of args.notebooks) {
     const output = args.outDir ? join(args.outDir, basename(nb)) : undefined;
     const logOutput = args.logOutput ? (text: string) => void process.stderr.write(text) : undefined;
-    const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs, logOutput });
+    const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs, logOutput, signal: stop.signal });
     if (args.html) console.error(`${nb}: HTML → ${(await import("./run/html.js")).notebookToHtml(result.output)}`);
     if (result.failure) failed.push(`${nb} (cell ${result.failure.cell}: ${result.failure.ename}: ${result.failure.evalue})`);
+    if (stop.signal.aborted) {
+      console.error(`dropout-lab: interrupted${failed.length > 0 ? `; failed: ${failed.join("; ")}` : ""}`);
+      process.exit(130);
+    }
   }
   if (failed.length > 0) throw new Error(`failed: ${failed.join("; ")}`);
 }

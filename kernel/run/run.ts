@@ -24,6 +24,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Receives the cells' stdout and stderr text as it arrives (default: kept in the notebook only). */
   logOutput?: (text: string) => void;
+  /** Aborting it interrupts the kernel (SIGINT, the kernelspec's interrupt mode) and ends the run after the running cell. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -52,6 +54,8 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   const client = await KernelClient.start({ cwd: dirname(input) });
   const result: RunResult = { path: input, output, cells: 0, seconds: 0 };
   const code = nb.cells.filter((c) => c.cell_type === "code" && joinSource(c.source).trim() !== "").length;
+  const interrupt = () => void client.child.kill("SIGINT");
+  options.signal?.addEventListener("abort", interrupt);
   const died = client.exit().then((status) => ({ ename: "KernelDied", evalue: `the kernel process ended (${status === null ? "killed by a signal" : `exit code ${status}`})` }));
   try {
     const info = await client.ready(30_000);
@@ -61,7 +65,8 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
     for (const [index, cell] of nb.cells.entries()) {
       if (cell.cell_type !== "code" || joinSource(cell.source).trim() === "") continue;
       const cellStarted = Date.now();
-      const failure = await Promise.race([runCell(client, cell, options.cellTimeoutMs, options.logOutput), died]);
+      let failure = await Promise.race([runCell(client, cell, options.cellTimeoutMs, options.logOutput), died]);
+      if (options.signal?.aborted) failure ??= { ename: "Interrupted", evalue: "the run was interrupted after this cell" };
       result.cells++;
       const head = `${path}: cell ${index} [${result.cells}/${code}]`;
       const seconds = ((Date.now() - cellStarted) / 1000).toFixed(1);
@@ -73,6 +78,7 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
       log(`${head} ok in ${seconds} s`);
     }
   } finally {
+    options.signal?.removeEventListener("abort", interrupt);
     await client.close();
     result.seconds = (Date.now() - started) / 1000;
     nb.metadata.dropout_lab = { ...(nb.metadata.dropout_lab as object), wall_seconds: result.seconds, params: options.params ?? {} };

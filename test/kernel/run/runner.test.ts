@@ -1,9 +1,9 @@
 /**
  * `dropout-lab run` end to end through the built CLI: a progress line per cell, parameters injected after the
- * `parameters` cell, a failing or silent cell named in the exit status and the messages, and outputs kept up
- * to the failure.
+ * `parameters` cell, a cell that fails, falls silent, loses its kernel or is interrupted named in the exit status
+ * and the messages, and outputs kept up to it.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +12,11 @@ import { CLI } from "../../../kernel/client.js";
 
 interface Cell { cell_type: string; metadata: { tags?: string[] }; source: string; outputs?: { output_type: string; text?: string[]; ename?: string }[] }
 
-/** Writes a notebook of these code cells (a first one tagged `parameters`) and runs it; resolves with the outcome. */
-async function run(sources: string[], args: string[] = []) {
+/**
+ * Writes a notebook of these code cells (a first one tagged `parameters`) and runs it; resolves with the outcome.
+ * `watch` sees the runner's stderr so far each time it grows.
+ */
+async function run(sources: string[], args: string[] = [], watch?: (stderr: string, child: ChildProcess) => void) {
   const dir = mkdtempSync(join(tmpdir(), "dl-runner-"));
   const cells = sources.map((source, i) => ({
     cell_type: "code", metadata: i === 0 ? { tags: ["parameters"] } : {}, execution_count: null, outputs: [], source,
@@ -21,7 +24,10 @@ async function run(sources: string[], args: string[] = []) {
   writeFileSync(join(dir, "in.ipynb"), JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }));
   const child = spawn(process.execPath, [CLI, "run", "in.ipynb", "-o", "out", ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    watch?.(stderr, child);
+  });
   const status = await new Promise<number | null>((r) => child.once("exit", r));
   const nb = JSON.parse(readFileSync(join(dir, "out/in.ipynb"), "utf8")) as { cells: Cell[] };
   return { status, stderr, cells: nb.cells };
@@ -62,6 +68,17 @@ describe("dropout-lab run", () => {
     expect(r.cells[2]!.outputs).toEqual([]);
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 90_000);
+
+  it("on SIGINT interrupts the running cell, saves the notebook so far and exits 130", async () => {
+    const r = await run(["let n = 1;", 'console.log("spinning"); for (;;) {}', "n"], ["--log-output"], (stderr, child) => {
+      if (stderr.endsWith("spinning\n")) child.kill("SIGINT");
+    });
+    expect(r.status).toBe(130);
+    expect(r.stderr).toMatch(/^in\.ipynb: cell 1 \[2\/3\] failed after [\d.]+ s: KeyboardInterrupt: /m);
+    expect(r.stderr).toMatch(/^dropout-lab: interrupted; failed: in\.ipynb \(cell 1: KeyboardInterrupt: /m);
+    expect(text(r.cells[1]!)).toBe("spinning\n");
+    expect(r.cells[2]!.outputs).toEqual([]);
+  }, 60_000);
 
   it("fails the running cell when the kernel process dies, instead of waiting for it", async () => {
     // The cell's evaluator is a child of the kernel process.
