@@ -65,7 +65,7 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
     for (const [index, cell] of nb.cells.entries()) {
       if (cell.cell_type !== "code" || joinSource(cell.source).trim() === "") continue;
       const cellStarted = Date.now();
-      let failure = await Promise.race([runCell(client, cell, options.cellTimeoutMs, options.logOutput), died]);
+      let failure = await runCell(client, cell, { timeoutMs: options.cellTimeoutMs, logOutput: options.logOutput, died });
       if (options.signal?.aborted) failure ??= { ename: "Interrupted", evalue: "the run was interrupted after this cell" };
       result.cells++;
       const head = `${path}: cell ${index} [${result.cells}/${code}]`;
@@ -91,11 +91,11 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
 /** A cell's failure: its error, a silence longer than the timeout, or the kernel's death. */
 type Failure = { ename: string; evalue: string };
 
+/** Runs one cell; its outputs are saved whatever the outcome. `died` settles when the kernel process ends. */
 async function runCell(
   client: KernelClient,
   cell: CodeCell,
-  timeoutMs = 2 ** 31 - 1,
-  logOutput?: (text: string) => void,
+  { timeoutMs = 2 ** 31 - 1, logOutput, died }: { timeoutMs?: number; logOutput?: (text: string) => void; died: Promise<Failure> },
 ): Promise<Failure | undefined> {
   const start = new Date().toISOString();
   const id = await client.send("shell", "execute_request", {
@@ -107,19 +107,16 @@ async function runCell(
     stop_on_error: true,
   });
   const collector = new OutputCollector();
-  let reply;
-  try {
-    await client.iopubUntilIdle(id, timeoutMs, (m) => {
-      collector.add(m);
-      if (logOutput && m.header.msg_type === "stream") logOutput(String(m.content.text));
-    });
-    reply = await client.reply("shell", id, timeoutMs);
-  } catch {
-    // The only rejection of these waits is their timeout.
-    cell.outputs = collector.saved();
-    return { ename: "CellTimeout", evalue: `no message from the kernel for ${timeoutMs / 1000} s` };
-  }
+  const replied = client.iopubUntilIdle(id, timeoutMs, (m) => {
+    collector.add(m);
+    if (logOutput && m.header.msg_type === "stream") logOutput(String(m.content.text));
+  }).then(() => client.reply("shell", id, timeoutMs));
+  replied.catch(() => {}); // after the kernel's death nobody waits for it
+  // The only rejection of these waits is their timeout.
+  const silent: Failure = { ename: "CellTimeout", evalue: `no message from the kernel for ${timeoutMs / 1000} s` };
+  const reply = await Promise.race([replied, died]).catch(() => silent);
   cell.outputs = collector.saved();
+  if (!("header" in reply)) return reply;
   cell.execution_count = (reply.content.execution_count as number | undefined) ?? null;
   cell.metadata.execution = { "shell.execute_request": start, "shell.execute_reply": new Date().toISOString() };
   if (reply.content.status === "ok") return undefined;

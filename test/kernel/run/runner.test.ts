@@ -82,9 +82,10 @@ describe("dropout-lab run", () => {
 
   it("fails the running cell when the kernel process dies, instead of waiting for it", async () => {
     // The cell's evaluator is a child of the kernel process.
-    const r = await run(["let n = 1;", 'process.kill(process.ppid, "SIGKILL");', "n"]);
+    const r = await run(["let n = 1;", 'console.log("last words"); await new Promise((r) => setTimeout(r, 500)); process.kill(process.ppid, "SIGKILL");', "n"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^in\.ipynb: cell 1 \[2\/3\] failed after [\d.]+ s: KernelDied: the kernel process ended \(killed by a signal\)$/m);
+    expect(text(r.cells[1]!)).toBe("last words\n");
     expect(r.cells[2]!.outputs).toEqual([]);
   }, 60_000);
 });
