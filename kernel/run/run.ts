@@ -56,6 +56,12 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   const code = nb.cells.filter((c) => c.cell_type === "code" && joinSource(c.source).trim() !== "").length;
   const interrupt = () => void client.child.kill("SIGINT");
   options.signal?.addEventListener("abort", interrupt);
+  /** Writes the notebook so far (after every cell, so that a run killed outright keeps its finished cells). */
+  const save = () => {
+    result.seconds = (Date.now() - started) / 1000;
+    nb.metadata.dropout_lab = { ...(nb.metadata.dropout_lab as object), wall_seconds: result.seconds, params: options.params ?? {} };
+    writeNotebook(output, nb);
+  };
   const died = client.exit().then((status) => ({ ename: "KernelDied", evalue: `the kernel process ended (${status === null ? "killed by a signal" : `exit code ${status}`})` }));
   try {
     const info = await client.ready(30_000);
@@ -76,13 +82,12 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
         break;
       }
       log(`${head} ok in ${seconds} s`);
+      save();
     }
   } finally {
     options.signal?.removeEventListener("abort", interrupt);
     await client.close();
-    result.seconds = (Date.now() - started) / 1000;
-    nb.metadata.dropout_lab = { ...(nb.metadata.dropout_lab as object), wall_seconds: result.seconds, params: options.params ?? {} };
-    writeNotebook(output, nb);
+    save();
   }
   log(`${path}: ${result.cells} cells in ${result.seconds.toFixed(1)} s${result.failure ? " (failed)" : ""} → ${output}`);
   return result;

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI } from "../../../kernel/client.js";
 
-interface Cell { cell_type: string; metadata: { tags?: string[] }; source: string; outputs?: { output_type: string; text?: string[]; ename?: string }[] }
+interface Cell { cell_type: string; metadata: { tags?: string[] }; source: string; execution_count: number | null; outputs?: { output_type: string; text?: string[]; ename?: string }[] }
 
 /**
  * Writes a notebook of these code cells (a first one tagged `parameters`) and runs it; resolves with the outcome.
- * `watch` sees the runner's stderr so far each time it grows.
+ * `watch` sees the runner's stderr so far each time it grows, and the notebook written so far.
  */
-async function run(sources: string[], args: string[] = [], watch?: (stderr: string, child: ChildProcess) => void) {
+async function run(sources: string[], args: string[] = [], watch?: (stderr: string, child: ChildProcess, saved: () => { cells: Cell[] }) => void) {
   const dir = mkdtempSync(join(tmpdir(), "dl-runner-"));
   const cells = sources.map((source, i) => ({
     cell_type: "code", metadata: i === 0 ? { tags: ["parameters"] } : {}, execution_count: null, outputs: [], source,
@@ -26,7 +26,7 @@ async function run(sources: string[], args: string[] = [], watch?: (stderr: stri
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr += d;
-    watch?.(stderr, child);
+    watch?.(stderr, child, () => JSON.parse(readFileSync(join(dir, "out/in.ipynb"), "utf8")));
   });
   const status = await new Promise<number | null>((r) => child.once("exit", r));
   const nb = JSON.parse(readFileSync(join(dir, "out/in.ipynb"), "utf8")) as { cells: Cell[] };
@@ -69,10 +69,15 @@ describe("dropout-lab run", () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 90_000);
 
-  it("on SIGINT interrupts the running cell, saves the notebook so far and exits 130", async () => {
-    const r = await run(["let n = 1;", 'console.log("spinning"); for (;;) {}', "n"], ["--log-output"], (stderr, child) => {
-      if (stderr.endsWith("spinning\n")) child.kill("SIGINT");
+  it("saves the notebook after every cell; on SIGINT interrupts the running cell, saves it and exits 130", async () => {
+    let during: Cell[] = [];
+    const r = await run(["let n = 1;", 'console.log("spinning"); for (;;) {}', "n"], ["--log-output"], (stderr, child, saved) => {
+      if (!stderr.endsWith("spinning\n")) return;
+      during = saved().cells;
+      child.kill("SIGINT");
     });
+    expect(during.map((c) => c.outputs)).toEqual([[], [], []]);
+    expect(during.map((c) => c.execution_count)).toEqual([1, null, null]); // cell 0 written before cell 1 ran
     expect(r.status).toBe(130);
     expect(r.stderr).toMatch(/^in\.ipynb: cell 1 \[2\/3\] failed after [\d.]+ s: KeyboardInterrupt: /m);
     expect(r.stderr).toMatch(/^dropout-lab: interrupted; failed: in\.ipynb \(cell 1: KeyboardInterrupt: /m);
