@@ -17,7 +17,7 @@ const MIN_LENGTH = 1024;
 
 /** An open `tidy` scope: the arrays `alloc` handed out in it and the tensors made in it. */
 interface Scope {
-  arrays: Float32Array[];
+  arrays: Set<Float32Array>;
   owners: Disposable[];
 }
 /** What a scope disposes: a tensor, through the storage it reads. */
@@ -35,7 +35,7 @@ export function alloc(n: number, zero = true): Float32Array {
   const scope = scopes[scopes.length - 1];
   if (scope !== undefined && n >= MIN_LENGTH && backend.backendName() !== "js") {
     const a = backend.allocate(n, { collect: false, zero });
-    scope.arrays.push(a);
+    scope.arrays.add(a);
     return a;
   }
   return poolAlloc(n, zero);
@@ -68,6 +68,9 @@ export function gradAlloc(n: number, zero = true): Float32Array {
 /** Gives back an array that nothing references any more. */
 export function release(a: Float32Array): void {
   if (backend.isResident(a)) {
+    // A scoped array given back early leaves its scope, whose closing would otherwise dispose whatever
+    // tensor gets its block next (a parameter's first gradient, say).
+    for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i]!.arrays.delete(a)) break;
     backend.releaseIfAllocated(a);
     return;
   }
@@ -91,7 +94,8 @@ export function track(t: Disposable): void {
 
 /** Whether a's storage is an array handed out inside a `tidy` scope that is still open. */
 export function isScoped(a: ArrayBufferView): boolean {
-  return scopes.some((s) => s.arrays.some((b) => overlaps(a, b)));
+  for (const s of scopes) for (const b of s.arrays) if (overlaps(a, b)) return true;
+  return false;
 }
 
 /** Whether two arrays share storage (resident arrays share one memory, whatever buffer object they hold). */
@@ -120,7 +124,7 @@ function storages(v: unknown, out: Float32Array[], seen = new Set<unknown>()): F
  * reads the outputs (`loss.item()`). Parameters, optimizer state and leaf gradients are never disposed.
  */
 export function tidy<T>(fn: () => T): T {
-  const scope: Scope = { arrays: [], owners: [] };
+  const scope: Scope = { arrays: new Set(), owners: [] };
   scopes.push(scope);
   closeLeftScopesLater();
   let result: T;
@@ -157,7 +161,7 @@ function close(scope: Scope, kept: Float32Array[]): void {
   const freed: Float32Array[] = [];
   for (const a of scope.arrays) {
     if (!kept.some((k) => overlaps(a, k))) freed.push(a);
-    else if (parent) parent.arrays.push(a);
+    else if (parent) parent.arrays.add(a);
     else backend.collect(a); // now the returned tensors' storage: given back when they are collected
   }
   // Scoped arrays are heap blocks of the backend's memory, and two blocks are the same bytes or disjoint: a

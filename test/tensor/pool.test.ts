@@ -101,6 +101,27 @@ describe("tidy", () => {
     expect(Array.from(layer.weight.data)).toEqual(w);
   });
 
+  it("keeps a leaf gradient that takes the block of an intermediate gradient released earlier in the scope", () => {
+    if (B.backendName() === "js") return;
+    // Parameters in the backend's memory, as modules make them; their gradients come from there too.
+    const resident = (seed: number, shape: number[]) => {
+      const t = new T.Tensor(B.allocate(2048), shape, { requiresGrad: true });
+      t.data.set(T.randn(key(seed), [2048]).data);
+      return t;
+    };
+    const w = resident(30, [2048]);
+    const v = resident(31, [8, 16, 4, 4]); // a conv weight of as many values
+    T.tidy(() => {
+      // softmax's backward gives mul's output a gradient in scoped storage, which backward releases once used.
+      T.softmax(w.mul(2)).mul(T.randn(key(32), [2048])).sum().backward();
+      // conv2d's backward first takes the weight's new gradient buffer: the block just released.
+      T.conv2d(T.ones([1, 16, 4, 4]), v).sum().backward();
+    });
+    expect(() => v.grad!.data).not.toThrow();
+    expect(Array.from(v.grad!.data.subarray(0, 4))).toEqual([1, 1, 1, 1]);
+    expect(w.grad!.data.some((x) => x !== 0)).toBe(true);
+  });
+
   it("hands a nested scope's result to the outer scope, which disposes it unless it returns it too", () => {
     const x = T.randn(key(25), [50, 50]);
     let kept: T.Tensor | null = null;
