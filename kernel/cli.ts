@@ -87,9 +87,9 @@ async function runNotebooks(args: RunArgs): Promise<void> {
   // Ctrl-C interrupts the running cell and saves the notebook so far; a second one quits at once.
   const stop = new AbortController();
   process.on("SIGINT", () => (stop.signal.aborted ? process.exit(130) : stop.abort()));
+  const logOutput = args.logOutput ? (text: string) => void process.stderr.write(text) : undefined;
   for (const nb of args.notebooks) {
     const output = args.outDir ? join(args.outDir, basename(nb)) : undefined;
-    const logOutput = args.logOutput ? (text: string) => void process.stderr.write(text) : undefined;
     const result = await runNotebook(nb, { params, output, cellTimeoutMs: args.timeoutMs, logOutput, signal: stop.signal });
     if (args.html) console.error(`${nb}: HTML → ${(await import("./run/html.js")).notebookToHtml(result.output)}`);
     if (result.failure) failed.push(`${nb} (cell ${result.failure.cell}: ${result.failure.ename}: ${result.failure.evalue})`);
